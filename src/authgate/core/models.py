@@ -1,0 +1,258 @@
+"""Immutable protocol values: clients, users, grants, codes, tokens, sessions, interactions.
+
+These are what the core reasons about and what storage persists. Only *hashes* of codes, tokens,
+session ids and client secrets appear here (RFC 9700 §4.14, §2.1; design rule: never store a raw
+token).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, NewType
+
+__all__ = [
+    "AccessToken",
+    "ApplicationType",
+    "AuthMethod",
+    "AuthorizationCode",
+    "AuthorizationRequest",
+    "Client",
+    "Grant",
+    "GrantType",
+    "Interaction",
+    "ResponseMode",
+    "Session",
+    "SigningKeyRecord",
+    "TokenHash",
+    "User",
+]
+
+TokenHash = NewType("TokenHash", str)
+"""Hex keyed SHA-256 of a code, token, session id or client secret (see crypto.hashing)."""
+
+
+class AuthMethod(StrEnum):
+    """Token endpoint client authentication methods. Spec: RFC 7591 §2; OIDC Core §9."""
+
+    CLIENT_SECRET_BASIC = "client_secret_basic"
+    CLIENT_SECRET_POST = "client_secret_post"
+    PRIVATE_KEY_JWT = "private_key_jwt"
+    NONE = "none"
+
+
+class GrantType(StrEnum):
+    """Grant types a client may register. Spec: RFC 7591 §2."""
+
+    AUTHORIZATION_CODE = "authorization_code"
+    REFRESH_TOKEN = "refresh_token"
+    CLIENT_CREDENTIALS = "client_credentials"
+
+
+class ApplicationType(StrEnum):
+    """Spec: OpenID Connect Dynamic Client Registration 1.0 §2 (application_type)."""
+
+    WEB = "web"
+    NATIVE = "native"
+
+
+class ResponseMode(StrEnum):
+    """Spec: OAuth 2.0 Multiple Response Type Encoding Practices §2.1; Form Post Response Mode."""
+
+    QUERY = "query"
+    FORM_POST = "form_post"
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """A registered client. Spec: RFC 7591 §2 (client metadata), RFC 6749 §2."""
+
+    client_id: str
+    redirect_uris: tuple[str, ...]
+    token_endpoint_auth_method: AuthMethod
+    grant_types: tuple[str, ...] = (GrantType.AUTHORIZATION_CODE.value,)
+    response_types: tuple[str, ...] = ("code",)
+    secret_hash: TokenHash | None = None
+    scope: tuple[str, ...] | None = None
+    client_name: str | None = None
+    application_type: ApplicationType = ApplicationType.WEB
+    id_token_signed_response_alg: str | None = None
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    jwks: dict[str, Any] | None = None
+    jwks_uri: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    """Other registered metadata (client_uri, logo_uri, contacts, ...), echoed back as given."""
+    created_at: datetime | None = None
+
+    @property
+    def is_public(self) -> bool:
+        """True for clients without credentials. Spec: RFC 6749 §2.1."""
+        return self.token_endpoint_auth_method is AuthMethod.NONE
+
+    def allows_grant(self, grant_type: str) -> bool:
+        """Whether the client registered this grant type. Spec: RFC 7591 §2."""
+        return grant_type in self.grant_types
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """An end-user account (the resource owner). Profile claims per OIDC Core §5.1."""
+
+    id: str
+    username: str
+    password_hash: str
+    email: str | None = None
+    email_verified: bool = False
+    name: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    disabled: bool = False
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationRequest:
+    """A validated authorization request. Spec: RFC 6749 §4.1.1; OIDC Core §3.1.2.1."""
+
+    client_id: str
+    redirect_uri: str
+    redirect_uri_provided: bool
+    scopes: tuple[str, ...]
+    code_challenge: str
+    state: str | None = None
+    nonce: str | None = None
+    response_mode: ResponseMode = ResponseMode.QUERY
+    prompt: frozenset[str] = frozenset()
+    max_age: int | None = None
+    login_hint: str | None = None
+    ui_locales: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe form, for keeping a request across the login and consent pages."""
+        return {
+            "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri,
+            "redirect_uri_provided": self.redirect_uri_provided,
+            "scopes": list(self.scopes),
+            "code_challenge": self.code_challenge,
+            "state": self.state,
+            "nonce": self.nonce,
+            "response_mode": self.response_mode.value,
+            "prompt": sorted(self.prompt),
+            "max_age": self.max_age,
+            "login_hint": self.login_hint,
+            "ui_locales": self.ui_locales,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AuthorizationRequest:
+        """Inverse of :meth:`to_json`."""
+        return cls(
+            client_id=data["client_id"],
+            redirect_uri=data["redirect_uri"],
+            redirect_uri_provided=data["redirect_uri_provided"],
+            scopes=tuple(data["scopes"]),
+            code_challenge=data["code_challenge"],
+            state=data.get("state"),
+            nonce=data.get("nonce"),
+            response_mode=ResponseMode(data.get("response_mode", "query")),
+            prompt=frozenset(data.get("prompt", ())),
+            max_age=data.get("max_age"),
+            login_hint=data.get("login_hint"),
+            ui_locales=data.get("ui_locales"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A user's consent to a client for a set of scopes; tokens point to it, so revoking the
+    grant revokes them. Spec: RFC 6749 §1.3 (authorization grant), OIDC Core §3.1.2.4."""
+
+    id: str
+    user_id: str
+    client_id: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+    revoked_at: datetime | None = None
+
+    def covers(self, scopes: tuple[str, ...]) -> bool:
+        """True when every requested scope was already consented."""
+        return self.revoked_at is None and set(scopes) <= set(self.scopes)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationCode:
+    """An issued authorization code, stored by hash and bound to everything the token request
+    must match. ``family_id`` identifies every token descending from it, so a replay can revoke
+    them all. Spec: RFC 6749 §4.1.2, §10.5; RFC 7636 §4.4; OIDC Core §3.1.3.2."""
+
+    code_hash: TokenHash
+    family_id: str
+    client_id: str
+    user_id: str
+    grant_id: str
+    redirect_uri: str
+    redirect_uri_provided: bool
+    scopes: tuple[str, ...]
+    code_challenge: str
+    nonce: str | None
+    auth_time: datetime
+    issued_at: datetime
+    expires_at: datetime
+    consumed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    """An issued opaque access token, stored by hash. Spec: RFC 6749 §1.4, §5.1."""
+
+    token_hash: TokenHash
+    client_id: str
+    user_id: str | None
+    grant_id: str | None
+    family_id: str | None
+    scopes: tuple[str, ...]
+    issued_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+    def is_active(self, now: datetime) -> bool:
+        """Not revoked and not expired. Spec: RFC 7662 §2.2 (active)."""
+        return self.revoked_at is None and now < self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A signed-in browser session (server-side; the cookie holds only a random id)."""
+
+    id_hash: TokenHash
+    user_id: str
+    auth_time: datetime
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Interaction:
+    """An authorization request waiting for login or consent, bound to one browser."""
+
+    id: str
+    browser_hash: TokenHash
+    request: AuthorizationRequest
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKeyRecord:
+    """A stored signing key: private JWK (encrypted at rest when a key is configured)."""
+
+    kid: str
+    alg: str
+    private_jwk: str
+    """JSON text of the private JWK, or its encryption (prefix ``enc:v1:``)."""
+    created_at: datetime
+    active: bool = True

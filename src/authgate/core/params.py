@@ -1,0 +1,116 @@
+"""Request parameter parsing shared by every endpoint.
+
+Spec: RFC 6749 §3.1 ("Parameters sent without a value MUST be treated as if they were omitted
+from the request ... Request and response parameters MUST NOT be included more than once"),
+§3.2 (token endpoint parameters), OAuth 2.1 §3.1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from authgate.core.errors import InvalidRequest
+
+__all__ = ["MAX_FIELDS", "MAX_VALUE_LENGTH", "Params", "parse_urlencoded"]
+
+MAX_FIELDS = 100
+MAX_VALUE_LENGTH = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class Params(Mapping[str, str]):
+    """Single-valued request parameters, with the names that appeared more than once kept aside.
+
+    Empty values are dropped (RFC 6749 §3.1). A repeated parameter is not an error until someone
+    reads it or asks :meth:`reject_repeated`, so the authorization endpoint can still validate
+    ``client_id`` and ``redirect_uri`` first and report the error by redirect.
+    """
+
+    values: Mapping[str, str]
+    repeated: frozenset[str] = field(default_factory=frozenset)
+
+    def __getitem__(self, key: str) -> str:
+        if key in self.repeated:
+            raise InvalidRequest(f"parameter {key} is included more than once")
+        return self.values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def get_one(self, key: str) -> str | None:
+        """The value of ``key`` or None; raises ``invalid_request`` if it was repeated.
+
+        Spec: RFC 6749 §3.1.
+        """
+        if key in self.repeated:
+            raise InvalidRequest(f"parameter {key} is included more than once")
+        return self.values.get(key)
+
+    def require(self, key: str) -> str:
+        """The value of a required parameter. Spec: RFC 6749 §4.1.1, §4.1.3."""
+        value = self.get_one(key)
+        if value is None:
+            raise InvalidRequest(f"missing required parameter {key}")
+        return value
+
+    def reject_repeated(self) -> None:
+        """Raise ``invalid_request`` if any parameter was sent more than once. Spec: RFC 6749 §3.1."""
+        if self.repeated:
+            name = sorted(self.repeated)[0]
+            raise InvalidRequest(f"parameter {name} is included more than once")
+
+    @classmethod
+    def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> Params:
+        """Build from decoded (name, value) pairs. Spec: RFC 6749 §3.1."""
+        values: dict[str, str] = {}
+        seen: set[str] = set()
+        repeated: set[str] = set()
+        count = 0
+        for name, value in pairs:
+            count += 1
+            if count > MAX_FIELDS:
+                raise InvalidRequest("too many parameters")
+            if len(value) > MAX_VALUE_LENGTH or len(name) > 256:
+                raise InvalidRequest("parameter too long")
+            if "\x00" in value or "\x00" in name:
+                raise InvalidRequest("parameter contains a NUL character")
+            if name in seen:
+                repeated.add(name)
+            seen.add(name)
+            if value != "":
+                values[name] = value
+        for name in repeated:
+            values.pop(name, None)
+        return cls(values, frozenset(repeated))
+
+
+def parse_urlencoded(data: str | bytes) -> Params:
+    """Parse ``application/x-www-form-urlencoded`` data (a query string or a form body).
+
+    Malformed percent-encoding or non-UTF-8 bytes give ``invalid_request``, never a crash.
+
+    Spec: RFC 6749 §3.1, Appendix B; WHATWG URL (application/x-www-form-urlencoded).
+    """
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("ascii")
+        except UnicodeDecodeError:
+            raise InvalidRequest("request parameters must be URL-encoded ASCII") from None
+    else:
+        text = data
+    try:
+        pairs = parse_qsl(
+            text,
+            keep_blank_values=True,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=MAX_FIELDS,
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidRequest("malformed request parameters") from None
+    return Params.from_pairs(pairs)

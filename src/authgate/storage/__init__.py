@@ -1,0 +1,1 @@
+"""Storage: small repository interfaces (``base``) and their SQL implementation (``sql``)."""

@@ -1,0 +1,186 @@
+"""Storage interfaces: one Protocol per aggregate, grouped in a transaction (unit of work).
+
+Protocol invariants are expressed as atomic operations, so no caller can get them wrong:
+``codes.consume`` is one conditional UPDATE; a code presented twice is reported as ``Replayed``
+whatever the interleaving. Only hashes of codes, tokens, session ids and secrets are stored.
+
+Every backend passes the same contract suite (``tests/storage``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from authgate.core.models import (
+    AccessToken,
+    AuthorizationCode,
+    Client,
+    Grant,
+    Interaction,
+    Session,
+    SigningKeyRecord,
+    TokenHash,
+    User,
+)
+
+__all__ = [
+    "AccessTokenRepository",
+    "ClientRepository",
+    "CodeRepository",
+    "Consumed",
+    "DuplicateError",
+    "GrantRepository",
+    "InteractionRepository",
+    "KeyRepository",
+    "Replayed",
+    "SecretRepository",
+    "SessionRepository",
+    "Storage",
+    "StorageUnavailable",
+    "ThrottleRepository",
+    "Transaction",
+    "UserRepository",
+]
+
+
+class DuplicateError(Exception):
+    """An insert collided with an existing unique value (username, client_id, ...)."""
+
+
+class StorageUnavailable(Exception):
+    """The database cannot be reached or timed out; the request may be retried later."""
+
+
+@dataclass(frozen=True, slots=True)
+class Consumed:
+    """The code was valid and is now consumed by this call (the single winner)."""
+
+    code: AuthorizationCode
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """The code had already been consumed: a replay (RFC 6749 §4.1.2, §10.5)."""
+
+    code: AuthorizationCode
+
+
+class ClientRepository(Protocol):
+    async def get(self, client_id: str) -> Client | None: ...
+    async def add(self, client: Client) -> None:
+        """Raises DuplicateError if the client_id exists."""
+    async def list(self) -> list[Client]: ...
+    async def delete(self, client_id: str) -> bool:
+        """Delete the client and everything issued to it (codes, tokens, grants)."""
+
+
+class UserRepository(Protocol):
+    async def get(self, user_id: str) -> User | None: ...
+    async def get_by_username(self, username: str) -> User | None:
+        """Usernames compare case-insensitively (stored lower-cased by the caller)."""
+    async def add(self, user: User) -> None:
+        """Raises DuplicateError if the username exists."""
+    async def list(self) -> list[User]: ...
+    async def set_password(self, user_id: str, password_hash: str, now: datetime) -> bool: ...
+    async def set_disabled(self, user_id: str, disabled: bool, now: datetime) -> bool: ...
+
+
+class GrantRepository(Protocol):
+    async def find(self, user_id: str, client_id: str) -> Grant | None:
+        """The active (not revoked) grant of this user to this client, if any."""
+    async def save(self, grant: Grant) -> None:
+        """Insert or replace by id."""
+    async def revoke(self, grant_id: str, now: datetime) -> None:
+        """Revoke the grant and every token issued under it (cascade)."""
+
+
+class CodeRepository(Protocol):
+    async def add(self, code: AuthorizationCode) -> None: ...
+    async def consume(self, code_hash: TokenHash, now: datetime) -> Consumed | Replayed | None:
+        """Atomically mark an unexpired, unconsumed code consumed.
+
+        ``Consumed`` for exactly one caller; ``Replayed`` if it was consumed before (whether or not
+        it has expired since); ``None`` if unknown or expired without use.
+        """
+
+
+class AccessTokenRepository(Protocol):
+    async def add(self, token: AccessToken) -> None: ...
+    async def get(self, token_hash: TokenHash) -> AccessToken | None: ...
+    async def revoke_family(self, family_id: str, now: datetime) -> int:
+        """Revoke every token of a family; returns how many were newly revoked."""
+
+
+class SessionRepository(Protocol):
+    async def add(self, session: Session) -> None: ...
+    async def get(self, id_hash: TokenHash, now: datetime) -> Session | None:
+        """The session if it exists and has not expired."""
+    async def delete(self, id_hash: TokenHash) -> None: ...
+
+
+class InteractionRepository(Protocol):
+    async def add(self, interaction: Interaction) -> None: ...
+    async def get(self, interaction_id: str, now: datetime) -> Interaction | None:
+        """The interaction if it exists and has not expired."""
+    async def delete(self, interaction_id: str) -> bool:
+        """Delete; True if this call removed it (so only one completion wins)."""
+
+
+class KeyRepository(Protocol):
+    async def list(self) -> list[SigningKeyRecord]:
+        """All keys, oldest first."""
+    async def add(self, key: SigningKeyRecord) -> None: ...
+
+
+class ThrottleRepository(Protocol):
+    async def hit(self, key: str, now: datetime, window: timedelta) -> int:
+        """Count one failure for ``key`` in a fixed window starting at its first failure;
+        return the count in the current window (a window older than ``window`` restarts at 1)."""
+    async def count(self, key: str, now: datetime, window: timedelta) -> int:
+        """Failures of ``key`` in its current window (0 if the window has passed)."""
+    async def clear(self, key: str) -> None: ...
+
+
+class SecretRepository(Protocol):
+    async def get_or_create(self, name: str, factory: Callable[[], bytes]) -> bytes:
+        """The instance secret ``name``; created with ``factory()`` if absent. Race-safe: two
+        nodes creating it at once both end up with the same stored value."""
+
+
+class Transaction(Protocol):
+    """One database transaction: commits when the ``async with`` block ends normally, rolls
+    back on an exception."""
+
+    @property
+    def clients(self) -> ClientRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def grants(self) -> GrantRepository: ...
+    @property
+    def codes(self) -> CodeRepository: ...
+    @property
+    def access_tokens(self) -> AccessTokenRepository: ...
+    @property
+    def sessions(self) -> SessionRepository: ...
+    @property
+    def interactions(self) -> InteractionRepository: ...
+    @property
+    def keys(self) -> KeyRepository: ...
+    @property
+    def throttle(self) -> ThrottleRepository: ...
+    @property
+    def secrets(self) -> SecretRepository: ...
+
+
+class Storage(Protocol):
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """Begin a transaction. Raises StorageUnavailable when the database is unreachable."""
+    async def ping(self) -> None:
+        """Raise StorageUnavailable unless the database answers (readiness probe)."""
+    async def close(self) -> None: ...
+
