@@ -28,19 +28,19 @@ class Params(Mapping[str, str]):
     ``client_id`` and ``redirect_uri`` first and report the error by redirect.
     """
 
-    values: Mapping[str, str]
+    data: Mapping[str, str]
     repeated: frozenset[str] = field(default_factory=frozenset)
 
     def __getitem__(self, key: str) -> str:
         if key in self.repeated:
             raise InvalidRequest(f"parameter {key} is included more than once")
-        return self.values[key]
+        return self.data[key]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.values)
+        return iter(self.data)
 
     def __len__(self) -> int:
-        return len(self.values)
+        return len(self.data)
 
     def get_one(self, key: str) -> str | None:
         """The value of ``key`` or None; raises ``invalid_request`` if it was repeated.
@@ -49,7 +49,7 @@ class Params(Mapping[str, str]):
         """
         if key in self.repeated:
             raise InvalidRequest(f"parameter {key} is included more than once")
-        return self.values.get(key)
+        return self.data.get(key)
 
     def require(self, key: str) -> str:
         """The value of a required parameter. Spec: RFC 6749 §4.1.1, §4.1.3."""

@@ -1,0 +1,117 @@
+"""Composition root: builds every service from ``Settings``. Only this module and ``cli``
+know all the layers."""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+
+from authgate.config import Settings
+from authgate.core.discovery import server_metadata
+from authgate.core.models import AuthMethod, GrantType
+from authgate.core.scope import OIDC_SCOPES
+from authgate.crypto.hashing import PasswordHashing, TokenHasher
+from authgate.crypto.keys import SUPPORTED_ALGS, KeyEncryptor, KeySet, generate_key
+from authgate.crypto.tokens import SystemRandom
+from authgate.server.client_auth import ASSERTION_ALGS
+from authgate.server.context import Endpoints, ServerContext
+from authgate.server.ports import LogEvents, SystemClock
+from authgate.storage.base import Storage
+from authgate.storage.sql.migrate import schema_state, upgrade
+from authgate.storage.sql.repositories import open_storage
+
+__all__ = ["SchemaError", "build_context", "ensure_keys", "prepare_database"]
+
+log = logging.getLogger("authgate")
+
+
+class SchemaError(Exception):
+    """The database schema is not the one this version expects."""
+
+
+async def prepare_database(settings: Settings) -> None:
+    """Migrate (when allowed) and check the schema version. Never runs on a newer schema."""
+    state = await schema_state(settings.database_url)
+    if state == "newer":
+        raise SchemaError(
+            "the database schema is newer than this authgate version: upgrade authgate"
+        )
+    if state != "current":
+        if not settings.auto_migrate:
+            raise SchemaError(
+                f"the database schema is {state}: run `authgate db upgrade` first"
+            )
+        await upgrade(settings.database_url)
+
+
+async def ensure_keys(storage: Storage, encryptor: KeyEncryptor) -> KeySet:
+    """Load the signing keys, generating one per supported algorithm on first start."""
+    clock = SystemClock()
+    async with storage.transaction() as tx:
+        records = await tx.keys.list()
+        have = {r.alg for r in records if r.active}
+        for alg in SUPPORTED_ALGS:
+            if alg not in have:
+                record = generate_key(alg, clock.now(), encryptor)
+                await tx.keys.add(record)
+                records.append(record)
+                log.info("generated %s signing key %s", alg, record.kid)
+    if not encryptor.enabled:
+        log.warning("signing keys are stored unencrypted: set AUTHGATE_KEY_ENCRYPTION_KEY")
+    return KeySet.from_records(records, encryptor)
+
+
+def supported_scopes(settings: Settings) -> frozenset[str]:
+    return frozenset(OIDC_SCOPES) | frozenset(settings.extra_scopes)
+
+
+def discovery_document(settings: Settings, endpoints: Endpoints, keys: KeySet) -> bytes:
+    scopes = tuple(OIDC_SCOPES) + tuple(s for s in settings.extra_scopes if s not in OIDC_SCOPES)
+    meta = server_metadata(
+        issuer=endpoints.issuer,
+        authorization_endpoint=endpoints.authorization,
+        token_endpoint=endpoints.token,
+        userinfo_endpoint=endpoints.userinfo,
+        jwks_uri=endpoints.jwks,
+        registration_endpoint=endpoints.registration if settings.registration_token else None,
+        scopes=scopes,
+        signing_algs=keys.algorithms,
+        auth_methods=tuple(m.value for m in AuthMethod),
+        assertion_algs=tuple(sorted(ASSERTION_ALGS)),
+        grant_types=(GrantType.AUTHORIZATION_CODE.value,),
+    )
+    return orjson.dumps(meta)
+
+
+async def build_context(settings: Settings) -> ServerContext:
+    """Open storage, load secrets and keys, prebuild discovery: everything requests share."""
+    await prepare_database(settings)
+    storage = await open_storage(settings.database_url)
+    random = SystemRandom()
+    async with storage.transaction() as tx:
+        hash_key = await tx.secrets.get_or_create("token_hash_key", random.key)
+    encryptor = KeyEncryptor(
+        settings.key_encryption_key.get_secret_value() if settings.key_encryption_key else None
+    )
+    keys = await ensure_keys(storage, encryptor)
+    hasher = TokenHasher(hash_key)
+    endpoints = Endpoints.for_settings(settings)
+    return ServerContext(
+        settings=settings,
+        storage=storage,
+        clock=SystemClock(),
+        random=random,
+        hash_token=hasher,
+        passwords=PasswordHashing(
+            time_cost=settings.argon2_time_cost,
+            memory_kib=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        ),
+        keys=keys,
+        events=LogEvents(),
+        endpoints=endpoints,
+        supported_scopes=supported_scopes(settings),
+        discovery_json=discovery_document(settings, endpoints, keys),
+        csrf_key=hasher.derive("csrf"),
+    )

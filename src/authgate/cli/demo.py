@@ -1,0 +1,151 @@
+"""``authgate demo``: the server on SQLite with a demo user and a demo client, and a callback
+page that shows the code and the curl command that exchanges it.
+
+Everything is printed once to the terminal; the demo password and client secret are generated
+at each start (nothing fixed is ever committed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import logging
+import os
+import secrets
+import sys
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import uvicorn
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from authgate.bootstrap import build_context
+from authgate.cli.users import create_user
+from authgate.config import Settings, load_settings
+from authgate.core.pkce import s256_challenge
+from authgate.core.registration import validate_metadata
+from authgate.server.register import create_client
+from authgate.web.app import create_app
+from authgate.web.security import PAGE_CSP
+
+__all__ = ["add_parser", "run_demo"]
+
+DEMO_USER = "demo"
+DEMO_CLIENT = "demo-app"
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = sub.add_parser("demo", help="run the server with a demo user and client")
+    demo.add_argument("--port", type=int, default=8000)
+
+
+@dataclass(frozen=True)
+class DemoSetup:
+    password: str
+    client_secret: str
+    verifier: str
+    state: str
+    nonce: str
+
+
+async def _prepare(settings: Settings) -> DemoSetup:
+    ctx = await build_context(settings)
+    try:
+        password = os.environ.get("AUTHGATE_DEMO_PASSWORD") or secrets.token_urlsafe(9)
+        async with ctx.storage.transaction() as tx:
+            existing = await tx.users.get_by_username(DEMO_USER)
+            await tx.clients.delete(DEMO_CLIENT)
+        if existing is None:
+            await create_user(ctx, DEMO_USER, password, email="demo@example.com",
+                              name="Demo User")
+        else:
+            new_hash = await asyncio.to_thread(ctx.passwords.hash, password)
+            async with ctx.storage.transaction() as tx:
+                await tx.users.set_password(existing.id, new_hash, ctx.clock.now())
+        metadata = validate_metadata({
+            "client_name": "authgate demo app",
+            "redirect_uris": [f"{settings.base_url}/demo/callback"],
+            "token_endpoint_auth_method": "client_secret_basic",
+            "scope": "openid profile email",
+        }, ctx.keys.algorithms)
+        _, secret = await create_client(ctx, metadata, DEMO_CLIENT)
+        assert secret is not None  # noqa: S101 - client_secret_basic always gets a secret
+    finally:
+        await ctx.storage.close()
+    return DemoSetup(password, secret, secrets.token_urlsafe(48), secrets.token_urlsafe(12),
+                     secrets.token_urlsafe(12))
+
+
+def _authorization_url(settings: Settings, setup: DemoSetup) -> str:
+    return f"{settings.base_url}/authorize?" + urlencode({
+        "response_type": "code",
+        "client_id": DEMO_CLIENT,
+        "redirect_uri": f"{settings.base_url}/demo/callback",
+        "scope": "openid profile email",
+        "state": setup.state,
+        "nonce": setup.nonce,
+        "code_challenge": s256_challenge(setup.verifier),
+        "code_challenge_method": "S256",
+    })
+
+
+def _curl(settings: Settings, setup: DemoSetup, code: str) -> str:
+    return (
+        f"curl -s -u {DEMO_CLIENT}:$DEMO_CLIENT_SECRET {settings.base_url}/token \\\n"
+        f"  -d grant_type=authorization_code -d code={code} \\\n"
+        f"  -d redirect_uri={settings.base_url}/demo/callback \\\n"
+        f"  -d code_verifier={setup.verifier}"
+    )
+
+
+def _callback_route(settings: Settings, setup: DemoSetup) -> Route:
+    async def callback(request: Request) -> Response:
+        params = request.query_params
+        if "error" in params:
+            body = f"<h1>Authorization failed</h1><p><code>{html.escape(params['error'])}</code> "\
+                   f"{html.escape(params.get('error_description', ''))}</p>"
+        else:
+            code = params.get("code", "")
+            state_ok = secrets.compare_digest(params.get("state", ""), setup.state)
+            body = (
+                "<h1>Authorization code received</h1>"
+                f"<p>state matches: <strong>{'yes' if state_ok else 'NO'}</strong>; "
+                f"iss: <code>{html.escape(params.get('iss', ''))}</code></p>"
+                "<p>Exchange it within 60 seconds (it works once):</p>"
+                f"<pre>{html.escape(_curl(settings, setup, code))}</pre>"
+            )
+        page = ("<!doctype html><meta charset=utf-8><title>authgate demo</title>"
+                f"<link rel=stylesheet href='{settings.path_prefix}/static/authgate.css'>"
+                f"<main class=card style='width:min(60rem,95vw)'>{body}</main>")
+        return HTMLResponse(page, headers={"content-security-policy": PAGE_CSP,
+                                           "cache-control": "no-store"})
+
+    return Route("/demo/callback", callback, methods=["GET"])
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    os.environ.setdefault("AUTHGATE_ISSUER", f"http://127.0.0.1:{args.port}")
+    os.environ.setdefault("AUTHGATE_DATABASE_URL", "sqlite:///./authgate-demo.db")
+    settings = load_settings()
+    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup = asyncio.run(_prepare(settings))
+    out = sys.stdout
+    out.write(
+        "\n authgate demo\n ─────────────\n"
+        f" issuer          {settings.issuer}\n"
+        f" discovery       {settings.base_url}/.well-known/openid-configuration\n"
+        f" demo user       {DEMO_USER} / password {setup.password}\n"
+        f" demo client     {DEMO_CLIENT} (client_secret_basic)\n"
+        f" client secret   export DEMO_CLIENT_SECRET={setup.client_secret}\n\n"
+        " Open this URL in a browser, sign in, allow, then run the curl command shown:\n\n"
+        f"   {_authorization_url(settings, setup)}\n\n"
+        " Press Ctrl+C to stop.\n\n"
+    )
+    out.flush()
+    app = create_app(settings, extra_routes=[_callback_route(settings, setup)])
+    uvicorn.run(app, host=settings.listen_host, port=settings.listen_port, loop="uvloop",
+                http="httptools", log_level="warning", server_header=False)
+    return 0

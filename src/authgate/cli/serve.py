@@ -1,0 +1,73 @@
+"""``authgate serve``: run the server under uvicorn (uvloop + httptools), N workers."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+import uvicorn
+
+from authgate.bootstrap import build_context
+from authgate.cli.common import run
+from authgate.config import Settings
+
+__all__ = ["add_parser", "serve"]
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser("serve", help="run the authorization server")
+    serve.add_argument("--host", help="listen address (default: from the issuer)")
+    serve.add_argument("--port", type=int, help="listen port (default: from the issuer)")
+    serve.add_argument("--workers", type=int, help="number of worker processes")
+    serve.add_argument("--insecure", action="store_true",
+                       help="allow an http issuer on a non-loopback host (development only)")
+
+
+def overrides(args: argparse.Namespace) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for name in ("host", "port", "workers"):
+        value = getattr(args, name, None)
+        if value is not None:
+            out[name] = value
+    if getattr(args, "insecure", False):
+        out["insecure"] = True
+    return out
+
+
+async def _prepare(settings: Settings) -> None:
+    # Migrate and create keys once, before workers start, so every worker loads the same keys.
+    ctx = await build_context(settings)
+    await ctx.storage.close()
+
+
+def serve(settings: Settings) -> int:
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run(_prepare(settings))
+    # Workers rebuild Settings from the environment: pass the command-line overrides on.
+    for name in ("host", "port", "workers", "insecure"):
+        value = getattr(settings, name)
+        if value is not None:
+            os.environ[f"AUTHGATE_{name.upper()}"] = str(value).lower() if isinstance(
+                value, bool) else str(value)
+    logging.getLogger("authgate").info(
+        "authgate %s listening on http://%s:%d (%d worker%s)", settings.issuer,
+        settings.listen_host, settings.listen_port, settings.workers,
+        "" if settings.workers == 1 else "s",
+    )
+    uvicorn.run(
+        "authgate.web.asgi:app_factory",
+        factory=True,
+        host=settings.listen_host,
+        port=settings.listen_port,
+        workers=settings.workers,
+        loop="uvloop",
+        http="httptools",
+        log_level=settings.log_level,
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=20,
+    )
+    return 0

@@ -1,0 +1,120 @@
+"""``authgate users``: create, list, set-password, disable, enable."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from authgate.bootstrap import build_context
+from authgate.cli.common import CliError, read_secret_stdin
+from authgate.config import Settings
+from authgate.core.models import User
+from authgate.server.context import ServerContext
+from authgate.storage.base import DuplicateError
+
+__all__ = ["add_parser", "create_user"]
+
+MIN_PASSWORD = 8
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    users = sub.add_parser("users", help="manage user accounts")
+    cmds = users.add_subparsers(dest="action", required=True)
+    create = cmds.add_parser("create", help="create a user")
+    create.add_argument("username")
+    create.add_argument("--password-stdin", action="store_true",
+                        help="read the password from standard input (first line)")
+    create.add_argument("--email")
+    create.add_argument("--email-unverified", action="store_true",
+                        help="mark the email as not verified (default: verified)")
+    create.add_argument("--name", help="full name")
+    create.add_argument("--given-name")
+    create.add_argument("--family-name")
+    cmds.add_parser("list", help="list users")
+    setpw = cmds.add_parser("set-password", help="change a user's password")
+    setpw.add_argument("username")
+    setpw.add_argument("--password-stdin", action="store_true")
+    for action in ("disable", "enable"):
+        cmd = cmds.add_parser(action, help=f"{action} a user (a disabled user cannot sign in)")
+        cmd.add_argument("username")
+
+
+def _password(args: argparse.Namespace) -> str:
+    if not args.password_stdin:
+        raise CliError("pass --password-stdin and write the password to standard input")
+    password = read_secret_stdin("password")
+    if len(password) < MIN_PASSWORD:
+        raise CliError(f"the password must have at least {MIN_PASSWORD} characters")
+    return password
+
+
+async def create_user(
+    ctx: ServerContext, username: str, password: str, *, email: str | None = None,
+    email_verified: bool = True, name: str | None = None, given_name: str | None = None,
+    family_name: str | None = None,
+) -> User:
+    """Create a user with an argon2id password hash (hashed off the event loop)."""
+    username = username.strip().lower()
+    if not username or len(username) > 128 or any(c.isspace() for c in username):
+        raise CliError("the username must be 1 to 128 characters without spaces")
+    now = ctx.clock.now()
+    password_hash = await asyncio.to_thread(ctx.passwords.hash, password)
+    if name is None and (given_name or family_name):
+        name = " ".join(p for p in (given_name, family_name) if p)
+    if name and given_name is None and family_name is None and " " in name:
+        given_name, family_name = name.split(" ", 1)
+    user = User(
+        id=ctx.random.identifier(), username=username, password_hash=password_hash,
+        email=email, email_verified=bool(email) and email_verified, name=name,
+        given_name=given_name, family_name=family_name, created_at=now, updated_at=now,
+    )
+    async with ctx.storage.transaction() as tx:
+        try:
+            await tx.users.add(user)
+        except DuplicateError:
+            raise CliError(f"a user named {username!r} already exists") from None
+    return user
+
+
+async def run_users(args: argparse.Namespace, settings: Settings) -> int:
+    ctx = await build_context(settings)
+    try:
+        return await _dispatch(ctx, args)
+    finally:
+        await ctx.storage.close()
+
+
+async def _dispatch(ctx: ServerContext, args: argparse.Namespace) -> int:
+    out = sys.stdout
+    if args.action == "create":
+        user = await create_user(
+            ctx, args.username, _password(args), email=args.email,
+            email_verified=not args.email_unverified, name=args.name,
+            given_name=args.given_name, family_name=args.family_name,
+        )
+        out.write(f"created user {user.username} (sub {user.id})\n")
+        return 0
+    if args.action == "list":
+        async with ctx.storage.transaction() as tx:
+            users = await tx.users.list()
+        for u in users:
+            state = "disabled" if u.disabled else "active"
+            out.write(f"{u.username}\t{u.id}\t{u.email or '-'}\t{state}\n")
+        return 0
+    username = args.username.strip().lower()
+    async with ctx.storage.transaction() as tx:
+        found = await tx.users.get_by_username(username)
+    if found is None:
+        raise CliError(f"no user named {username!r} (see: authgate users list)")
+    now = ctx.clock.now()
+    if args.action == "set-password":
+        password_hash = await asyncio.to_thread(ctx.passwords.hash, _password(args))
+        async with ctx.storage.transaction() as tx:
+            await tx.users.set_password(found.id, password_hash, now)
+        out.write(f"password changed for {username}\n")
+    else:
+        async with ctx.storage.transaction() as tx:
+            await tx.users.set_disabled(found.id, args.action == "disable", now)
+        out.write(f"{args.action}d {username}\n")
+    return 0

@@ -1,0 +1,246 @@
+"""Settings: one frozen, documented tree, read from ``AUTHGATE_*`` environment variables and an
+optional TOML file, validated at startup.
+
+Every field's description is its documentation; ``docs/configuration.md`` is generated from it
+(``python -m authgate.config``) and a test keeps the two in sync.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from authgate.core.redirect_uri import is_loopback_host
+
+__all__ = ["ConfigError", "Settings", "load_settings", "render_reference"]
+
+
+class ConfigError(Exception):
+    """Invalid configuration; the message names the field and says what to do."""
+
+
+class Settings(BaseSettings):
+    """authgate configuration. Environment variables override the TOML file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AUTHGATE_", frozen=True, extra="forbid", validate_default=True
+    )
+
+    issuer: str = Field(
+        "http://127.0.0.1:8000",
+        description="The issuer identifier: the base URL of the server, exactly as it appears in "
+        "discovery and tokens. Must be https, except http on a loopback host (or with insecure).",
+    )
+    database_url: str = Field(
+        "sqlite:///./authgate.db",
+        description="Database URL: sqlite:///path/to.db (default, embedded) or "
+        "postgresql://user@host:port/dbname.",
+    )
+    registration_token: SecretStr | None = Field(
+        None,
+        description="RFC 7591 initial access token required to register clients dynamically. "
+        "Unset: dynamic registration is closed.",
+    )
+    key_encryption_key: SecretStr | None = Field(
+        None,
+        description="Secret used to encrypt private signing keys at rest (AES-256-GCM). Unset: "
+        "keys are stored unencrypted (a warning is logged).",
+    )
+    host: str | None = Field(
+        None, description="Address to listen on. Default: the issuer's host if it is a loopback "
+        "address, otherwise 127.0.0.1 (put a reverse proxy in front)."
+    )
+    port: int | None = Field(
+        None, ge=1, le=65535, description="Port to listen on. Default: the issuer's port."
+    )
+    workers: int = Field(1, ge=1, le=64, description="Number of server processes.")
+    insecure: bool = Field(
+        False,
+        description="Allow a plain-http issuer on a non-loopback host. For development only.",
+    )
+    auto_migrate: bool = Field(
+        True,
+        description="Create or upgrade the database schema at start. When false, the server "
+        "refuses to start on an uninitialised or outdated schema (run: authgate db upgrade).",
+    )
+    code_ttl: int = Field(60, ge=5, le=600, description="Authorization code lifetime (seconds).")
+    access_token_ttl: int = Field(
+        3600, ge=30, le=86400, description="Access token lifetime (seconds)."
+    )
+    id_token_ttl: int = Field(3600, ge=30, le=86400, description="ID token lifetime (seconds).")
+    session_ttl: int = Field(
+        28800, ge=60, le=2592000, description="Browser sign-in session lifetime (seconds)."
+    )
+    interaction_ttl: int = Field(
+        900, ge=60, le=86400,
+        description="How long a pending authorization request waits for login/consent (seconds).",
+    )
+    id_token_signing_alg: Literal["RS256", "ES256", "EdDSA"] = Field(
+        "RS256",
+        description="Default ID token signing algorithm for clients that do not register "
+        "id_token_signed_response_alg.",
+    )
+    extra_scopes: tuple[str, ...] = Field(
+        (), description="Scopes besides the OpenID Connect ones that clients may request."
+    )
+    login_max_failures: int = Field(
+        5, ge=1, le=1000,
+        description="Failed sign-ins allowed per account and client IP within the throttle "
+        "window before that account is blocked from that IP.",
+    )
+    login_max_failures_per_ip: int = Field(
+        100, ge=1, le=100000,
+        description="Failed sign-ins allowed per client IP (all accounts) within the window.",
+    )
+    login_throttle_window: int = Field(
+        900, ge=10, le=86400, description="Failed sign-in counting window (seconds)."
+    )
+    argon2_time_cost: int = Field(2, ge=1, le=20, description="argon2id iterations (t).")
+    argon2_memory_kib: int = Field(
+        19456, ge=8192, le=4194304, description="argon2id memory in KiB (m); OWASP minimum 19456."
+    )
+    argon2_parallelism: int = Field(1, ge=1, le=16, description="argon2id lanes (p).")
+    trust_forwarded_for: bool = Field(
+        False,
+        description="Take the client IP (for sign-in throttling) from X-Forwarded-For, set by "
+        "a trusted reverse proxy.",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Log level."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_path = os.environ.get("AUTHGATE_CONFIG")
+        if toml_path:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml_path)))
+        return tuple(sources)
+
+    @field_validator("issuer")
+    @classmethod
+    def _check_issuer_form(cls, value: str) -> str:
+        """OIDC Discovery §3 / RFC 8414 §2: https URL, no query or fragment."""
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            raise ValueError("must be a URL like https://auth.example.com") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an absolute http(s) URL like https://auth.example.com")
+        if parts.query or parts.fragment or "?" in value or "#" in value:
+            raise ValueError("must not contain a query or fragment")
+        if parts.username or parts.password:
+            raise ValueError("must not contain user information")
+        return value
+
+    @model_validator(mode="after")
+    def _check_issuer_security(self) -> Settings:
+        parts = urlsplit(self.issuer)
+        if parts.scheme == "http" and not is_loopback_host(parts.hostname) and not self.insecure:
+            raise ValueError(
+                "issuer must use https on a non-loopback host "
+                "(set AUTHGATE_INSECURE=true only for development)"
+            )
+        return self
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0].split("+", 1)[0]
+        if scheme not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value
+
+    @property
+    def base_url(self) -> str:
+        """The issuer without a trailing slash, for building endpoint URLs."""
+        return self.issuer.rstrip("/")
+
+    @property
+    def path_prefix(self) -> str:
+        """The issuer's path ("" at the root), under which every endpoint is served."""
+        return urlsplit(self.issuer).path.rstrip("/")
+
+    @property
+    def is_https(self) -> bool:
+        return self.issuer.startswith("https://")
+
+    @property
+    def listen_host(self) -> str:
+        host = self.host
+        if host is None:
+            issuer_host = urlsplit(self.issuer).hostname or ""
+            host = issuer_host if is_loopback_host(issuer_host) else "127.0.0.1"
+            if host == "localhost":
+                host = "127.0.0.1"
+        return host
+
+    @property
+    def listen_port(self) -> int:
+        if self.port is not None:
+            return self.port
+        parts = urlsplit(self.issuer)
+        return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment (and TOML file); raise ConfigError with one clear
+    line per bad field."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            env = f"AUTHGATE_{field.upper()}" if err["loc"] else "AUTHGATE_ISSUER"
+            msg = err["msg"].removeprefix("Value error, ")
+            lines.append(f"{env}: {msg}")
+        raise ConfigError("invalid configuration: " + "; ".join(lines)) from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read configuration: {exc}") from None
+
+
+def render_reference() -> str:
+    """The configuration reference in Markdown, generated from the field descriptions."""
+    out = [
+        "# Configuration reference",
+        "",
+        "<!-- generated by `python -m authgate.config`; do not edit by hand -->",
+        "",
+        "Every setting is read from an environment variable `AUTHGATE_<NAME>` or from a TOML "
+        "file named by `AUTHGATE_CONFIG` (keys are the lower-case names). Environment variables "
+        "win. Invalid values stop the server at start with a message naming the variable.",
+        "",
+        "| variable | default | description |",
+        "|---|---|---|",
+    ]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        shown = "(unset)" if default is None else f"`{default}`"
+        if isinstance(default, tuple):
+            shown = "`[]`" if not default else f"`{list(default)}`"
+        out.append(f"| `AUTHGATE_{name.upper()}` | {shown} | {field.description} |")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render_reference())

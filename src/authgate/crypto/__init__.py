@@ -1,0 +1,1 @@
+"""Crypto in one place: key material, JWS/JWT signing, hashing, randomness."""

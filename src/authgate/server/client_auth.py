@@ -1,0 +1,139 @@
+"""Authenticating clients at the token endpoint (and later introspection and revocation).
+
+The method used must be the one the client registered; secrets are compared as keyed hashes
+in constant time; ``private_key_jwt`` assertions are verified against the client's keys with an
+asymmetric-only algorithm allow-list, and their ``jti`` is accepted once.
+
+Spec: RFC 6749 §2.3, §3.2.1, §5.2; RFC 7521 §4.2; RFC 7523 §2.2, §3; OIDC Core §9;
+RFC 8725 §3.1.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from joserfc.errors import JoseError
+from joserfc.jwk import JWKRegistry
+
+from authgate.core.client_auth import ClientCredentials
+from authgate.core.errors import InvalidClient
+from authgate.core.models import AuthMethod, Client
+from authgate.crypto.jws import JwtError, read_claims_unverified, verify_jwt
+from authgate.crypto.keys import Jwk
+from authgate.server.context import ServerContext
+from authgate.server.remote_jwks import RemoteJwksError, RemoteJwksFetcher
+from authgate.storage.base import Transaction
+
+__all__ = ["ASSERTION_ALGS", "authenticate_client"]
+
+ASSERTION_ALGS = frozenset({"RS256", "PS256", "ES256", "ES384", "EdDSA"})
+_MAX_ASSERTION_LIFETIME = timedelta(minutes=10)
+_fetcher = RemoteJwksFetcher()
+
+
+async def authenticate_client(
+    ctx: ServerContext, tx: Transaction, creds: ClientCredentials
+) -> Client:
+    """Return the authenticated client or raise ``invalid_client``. Spec: RFC 6749 §2.3."""
+    basic = creds.method is AuthMethod.CLIENT_SECRET_BASIC
+    client_id = creds.client_id
+    claims: dict[str, Any] = {}
+    if creds.method is AuthMethod.PRIVATE_KEY_JWT:
+        claims = _assertion_claims(creds)
+        client_id = claims["sub"]
+    client = await tx.clients.get(client_id) if client_id else None
+    if client is None:
+        raise InvalidClient("client authentication failed", basic=basic, debug="unknown client")
+    if creds.method is not client.token_endpoint_auth_method:
+        raise InvalidClient(
+            f"this client must authenticate with {client.token_endpoint_auth_method.value}",
+            basic=basic,
+        )
+    if creds.method in (AuthMethod.CLIENT_SECRET_BASIC, AuthMethod.CLIENT_SECRET_POST):
+        presented = ctx.hash_token(creds.secret or "")
+        if client.secret_hash is None or not hmac.compare_digest(presented, client.secret_hash):
+            raise InvalidClient("client authentication failed", basic=basic)
+    elif creds.method is AuthMethod.PRIVATE_KEY_JWT:
+        await _verify_assertion(ctx, tx, client, creds.assertion or "", claims)
+    return client
+
+
+def _assertion_claims(creds: ClientCredentials) -> dict[str, Any]:
+    """Who the assertion claims to be; checked again after signature verification."""
+    try:
+        claims = read_claims_unverified(creds.assertion or "")
+    except JwtError:
+        raise InvalidClient("client_assertion is malformed") from None
+    sub, iss = claims.get("sub"), claims.get("iss")
+    if not isinstance(sub, str) or not sub or sub != iss:
+        raise InvalidClient("client_assertion iss and sub must both be the client_id")
+    if creds.client_id and creds.client_id != sub:
+        raise InvalidClient("client_id does not match the client_assertion")
+    return claims
+
+
+async def _client_keys(client: Client, refresh: bool) -> list[Jwk]:
+    if client.jwks is not None:
+        raw = client.jwks.get("keys", [])
+    elif client.jwks_uri is not None:
+        try:
+            raw = (await _fetcher.get(client.jwks_uri, refresh=refresh)).get("keys", [])
+        except RemoteJwksError as exc:
+            raise InvalidClient("the client's jwks_uri could not be used", debug=str(exc)) from exc
+    else:
+        raw = []
+    keys: list[Jwk] = []
+    for entry in raw:
+        try:
+            keys.append(JWKRegistry.import_key(entry))  # type: ignore[arg-type]
+        except (JoseError, ValueError, TypeError, KeyError):
+            continue
+    return keys
+
+
+def _pick(keys: list[Jwk], header: Mapping[str, Any]) -> Jwk | None:
+    kid = header.get("kid")
+    candidates = [k for k in keys if kid is None or k.kid == kid]
+    return candidates[0] if len(candidates) == 1 or (candidates and kid) else None
+
+
+async def _verify_assertion(
+    ctx: ServerContext, tx: Transaction, client: Client, assertion: str, unverified: dict[str, Any]
+) -> None:
+    """Spec: RFC 7523 §3 (iss, sub, aud, exp, jti), OIDC Core §9 (aud = token endpoint)."""
+    keys = await _client_keys(client, refresh=False)
+    try:
+        try:
+            _, claims = verify_jwt(assertion, lambda h: _pick(keys, h), ASSERTION_ALGS)
+        except JwtError:
+            if client.jwks_uri is None:
+                raise
+            # The client may have rotated its keys: fetch once more before failing.
+            keys = await _client_keys(client, refresh=True)
+            _, claims = verify_jwt(assertion, lambda h: _pick(keys, h), ASSERTION_ALGS)
+    except JwtError as exc:
+        raise InvalidClient("client_assertion signature is invalid", debug=str(exc)) from None
+    if claims.get("sub") != unverified.get("sub") or claims.get("iss") != client.client_id:
+        raise InvalidClient("client_assertion iss and sub must both be the client_id")
+    aud = claims.get("aud")
+    audiences = aud if isinstance(aud, list) else [aud]
+    allowed = {ctx.endpoints.token, ctx.endpoints.issuer}
+    if not any(a in allowed for a in audiences if isinstance(a, str)):
+        raise InvalidClient("client_assertion aud must be the token endpoint or issuer")
+    now = ctx.clock.now()
+    exp = claims.get("exp")
+    if not isinstance(exp, int | float) or isinstance(exp, bool):
+        raise InvalidClient("client_assertion must have a numeric exp")
+    expires = datetime.fromtimestamp(exp, UTC)
+    if expires <= now - timedelta(seconds=30) or expires > now + _MAX_ASSERTION_LIFETIME:
+        raise InvalidClient("client_assertion is expired or lives too long")
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or not jti or len(jti) > 256:
+        raise InvalidClient("client_assertion must have a jti")
+    # The throttle counter doubles as a replay cache: the first use counts 1 for this jti.
+    window = expires - now + timedelta(seconds=60)
+    if await tx.throttle.hit(f"jti:{client.client_id}:{jti}", now, window) > 1:
+        raise InvalidClient("client_assertion was already used")

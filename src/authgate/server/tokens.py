@@ -1,0 +1,107 @@
+"""Minting tokens: opaque access tokens (stored by hash) and signed ID tokens.
+
+Spec: RFC 6749 §5.1 (successful response), §10.10; RFC 6750; OIDC Core §2, §3.1.3.3,
+§3.1.3.6; RFC 9700 §4.14.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from authgate.core.claims import id_token_claims
+from authgate.core.models import AccessToken, Client
+from authgate.core.scope import format_scope
+from authgate.crypto.jws import sign_jwt
+from authgate.server.context import ServerContext
+from authgate.storage.base import Transaction
+
+__all__ = ["ACCESS_TOKEN_PREFIX", "IssuedAccessToken", "issue_access_token", "sign_id_token"]
+
+ACCESS_TOKEN_PREFIX = "agat_"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedAccessToken:
+    value: str
+    expires_in: int
+    scopes: tuple[str, ...]
+
+
+async def issue_access_token(
+    ctx: ServerContext,
+    tx: Transaction,
+    *,
+    client_id: str,
+    user_id: str | None,
+    grant_id: str | None,
+    family_id: str | None,
+    scopes: tuple[str, ...],
+    now: datetime,
+) -> IssuedAccessToken:
+    """Store the hash of a new opaque access token; return the token itself once."""
+    value = ctx.random.token(ACCESS_TOKEN_PREFIX)
+    ttl = ctx.settings.access_token_ttl
+    await tx.access_tokens.add(
+        AccessToken(
+            token_hash=ctx.hash_token(value),
+            client_id=client_id,
+            user_id=user_id,
+            grant_id=grant_id,
+            family_id=family_id,
+            scopes=scopes,
+            issued_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+        )
+    )
+    return IssuedAccessToken(value, ttl, scopes)
+
+
+def id_token_alg(ctx: ServerContext, client: Client) -> str:
+    """The client's registered algorithm, else the server default. Spec: OIDC Registration §2."""
+    return client.id_token_signed_response_alg or ctx.settings.id_token_signing_alg
+
+
+def sign_id_token(
+    ctx: ServerContext,
+    client: Client,
+    *,
+    subject: str,
+    auth_time: datetime,
+    nonce: str | None,
+    access_token: str | None,
+    now: datetime,
+) -> str:
+    """Sign an ID token for ``client``. Spec: OIDC Core §2, §3.1.3.6."""
+    alg = id_token_alg(ctx, client)
+    key = ctx.keys.signing_key(alg)
+    claims = id_token_claims(
+        issuer=ctx.endpoints.issuer,
+        client_id=client.client_id,
+        subject=subject,
+        now=now,
+        lifetime_seconds=ctx.settings.id_token_ttl,
+        auth_time=auth_time,
+        nonce=nonce,
+        access_token=access_token,
+        alg=alg,
+    )
+    return sign_jwt(claims, key)
+
+
+def token_response(
+    access: IssuedAccessToken, id_token: str | None = None, refresh_token: str | None = None
+) -> dict[str, Any]:
+    """The successful token response body. Spec: RFC 6749 §5.1; OIDC Core §3.1.3.3."""
+    body: dict[str, Any] = {
+        "access_token": access.value,
+        "token_type": "Bearer",
+        "expires_in": access.expires_in,
+        "scope": format_scope(access.scopes),
+    }
+    if refresh_token is not None:
+        body["refresh_token"] = refresh_token
+    if id_token is not None:
+        body["id_token"] = id_token
+    return body

@@ -1,0 +1,32 @@
+"""The UserInfo endpoint. Spec: OIDC Core §5.3; RFC 6750 §2, §3."""
+
+from __future__ import annotations
+
+from authgate.core.bearer import extract_bearer
+from authgate.core.claims import user_claims
+from authgate.core.errors import InsufficientScope, InvalidToken
+from authgate.core.params import Params
+from authgate.server.context import ServerContext
+from authgate.server.http import HttpRequest, JsonResponse
+
+__all__ = ["userinfo"]
+
+
+async def userinfo(ctx: ServerContext, request: HttpRequest) -> JsonResponse:
+    """Claims about the signed-in user that the token's scopes release. Spec: OIDC Core §5.3.1,
+    §5.3.2, §5.3.3 (errors per RFC 6750 §3)."""
+    form: Params | None = None
+    if request.method == "POST" and request.body:
+        form = request.form_params()
+    token = extract_bearer(request.headers.get("authorization"), request.query_params(), form)
+    now = ctx.clock.now()
+    async with ctx.storage.transaction() as tx:
+        record = await tx.access_tokens.get(ctx.hash_token(token))
+        if record is None or not record.is_active(now) or record.user_id is None:
+            raise InvalidToken("the access token is invalid, expired or revoked")
+        if "openid" not in record.scopes:
+            raise InsufficientScope("the access token lacks the openid scope", scope="openid")
+        user = await tx.users.get(record.user_id)
+    if user is None or user.disabled:
+        raise InvalidToken("the access token is invalid, expired or revoked")
+    return JsonResponse(user_claims(user, record.scopes))

@@ -1,0 +1,242 @@
+"""The ASGI application: routes to use cases, request conversion, error rendering.
+
+Malformed input of any kind ends as a 4xx; an unexpected exception is logged with its trace and
+answered with a plain 500 that reveals nothing; an unreachable database gives 503.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from authgate.config import Settings
+from authgate.core.errors import (
+    InvalidRequest,
+    OAuthError,
+    ServerError,
+    TemporarilyUnavailable,
+)
+from authgate.server.authorize import authorize
+from authgate.server.context import ServerContext
+from authgate.server.http import HttpRequest, error_page
+from authgate.server.http import Response as ProtocolResponse
+from authgate.server.interaction import consent_page, consent_submit, login_page, login_submit
+from authgate.server.register import register
+from authgate.server.token import token
+from authgate.server.userinfo import userinfo
+from authgate.storage.base import StorageUnavailable
+from authgate.web.render import Renderer
+from authgate.web.security import SecurityHeaders
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("authgate.web")
+MAX_BODY = 64 * 1024
+
+UseCase = Callable[[ServerContext, HttpRequest], Awaitable[ProtocolResponse]]
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+        raise BodyTooLarge
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise BodyTooLarge
+    return body
+
+
+def _client_ip(request: Request, trust_forwarded: bool) -> str:
+    if trust_forwarded:
+        forwarded = request.headers.get("x-forwarded-for")
+        if forwarded:
+            return forwarded.split(",")[0].strip()[:64]
+    return request.client.host if request.client else ""
+
+
+class Web:
+    """Holds the context and renderer; each route is a method."""
+
+    def __init__(self, settings: Settings, build: Callable[[], Awaitable[ServerContext]]):
+        self.settings = settings
+        self._build = build
+        self.ctx: ServerContext | None = None
+        self.renderer = Renderer(
+            secure_cookies=settings.is_https,
+            cookie_path=settings.path_prefix or "/",
+            static_path=f"{settings.path_prefix}/static",
+        )
+
+    async def to_http_request(self, request: Request) -> HttpRequest:
+        body = await _read_body(request) if request.method == "POST" else b""
+        # Repeated headers would be ambiguous (e.g. two Authorization headers): keep the first
+        # and let the use case reject what it must.
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in request.scope["headers"]:
+            name = raw_name.decode("latin-1").lower()
+            if name in headers and name == "authorization":
+                raise InvalidRequest("the Authorization header is repeated")
+            headers.setdefault(name, raw_value.decode("latin-1"))
+        return HttpRequest(
+            method=request.method,
+            path=request.url.path,
+            query=request.scope.get("query_string", b"").decode("latin-1"),
+            headers=headers,
+            cookies=request.cookies,
+            body=body,
+            client_ip=_client_ip(request, self.settings.trust_forwarded_for),
+        )
+
+    def api(self, use_case: UseCase) -> Callable[[Request], Awaitable[Response]]:
+        """A back-channel endpoint: every OAuth error becomes JSON (RFC 6749 §5.2)."""
+
+        async def endpoint(request: Request) -> Response:
+            assert self.ctx is not None  # noqa: S101 - set by the lifespan
+            try:
+                result = await use_case(self.ctx, await self.to_http_request(request))
+                return self.renderer.render(result)
+            except OAuthError as exc:
+                if exc.debug:
+                    log.info("%s: %s", exc.error, exc.debug)
+                return self.renderer.oauth_error(exc)
+            except BodyTooLarge:
+                return Response("request body too large", status_code=413)
+            except StorageUnavailable:
+                log.warning("database unavailable")
+                return self.renderer.oauth_error(
+                    TemporarilyUnavailable("the service is temporarily unavailable")
+                )
+            except Exception:
+                log.exception("unexpected error")
+                return self.renderer.oauth_error(ServerError("unexpected error"))
+
+        return endpoint
+
+    def page(
+        self, use_case: Callable[[ServerContext, HttpRequest], Awaitable[ProtocolResponse]]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """A front-channel endpoint for browsers: errors become HTML pages."""
+
+        async def endpoint(request: Request) -> Response:
+            assert self.ctx is not None  # noqa: S101 - set by the lifespan
+            try:
+                result = await use_case(self.ctx, await self.to_http_request(request))
+            except BodyTooLarge:
+                result = error_page("Request too large", "The request is too large.", 413)
+            except OAuthError as exc:
+                result = error_page("Invalid request", "The request could not be processed.",
+                                    exc.status_code, exc)
+            except StorageUnavailable:
+                log.warning("database unavailable")
+                result = error_page("Temporarily unavailable",
+                                    "The service is temporarily unavailable. Try again shortly.",
+                                    503)
+            except Exception:
+                log.exception("unexpected error")
+                result = error_page("Something went wrong",
+                                    "An unexpected error occurred. Try again later.", 500)
+            return self.renderer.render(result)
+
+        return endpoint
+
+    def interaction(
+        self,
+        handler: Callable[[ServerContext, HttpRequest, str], Awaitable[ProtocolResponse]],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            async def bound(ctx: ServerContext, http: HttpRequest) -> ProtocolResponse:
+                return await handler(ctx, http, request.path_params["interaction_id"])
+
+            return await self.page(bound)(request)
+
+        return endpoint
+
+    async def discovery(self, request: Request) -> Response:
+        assert self.ctx is not None  # noqa: S101
+        return Response(self.ctx.discovery_json, media_type="application/json",
+                        headers={"cache-control": "public, max-age=300",
+                                 "access-control-allow-origin": "*"})
+
+    async def jwks(self, request: Request) -> Response:
+        assert self.ctx is not None  # noqa: S101
+        return Response(self.ctx.keys.jwks_json, media_type="application/jwk-set+json",
+                        headers={"cache-control": "public, max-age=300",
+                                 "access-control-allow-origin": "*"})
+
+    async def live(self, request: Request) -> Response:
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    async def ready(self, request: Request) -> Response:
+        assert self.ctx is not None  # noqa: S101
+        try:
+            await self.ctx.storage.ping()
+        except StorageUnavailable:
+            return Response(b'{"status":"unavailable"}', status_code=503,
+                            media_type="application/json")
+        return Response(b'{"status":"ready"}', media_type="application/json")
+
+    def routes(self) -> list[BaseRoute]:
+        static = Path(__file__).parent / "static"
+        return [
+            Route("/.well-known/openid-configuration", self.discovery, methods=["GET"]),
+            Route("/.well-known/oauth-authorization-server", self.discovery, methods=["GET"]),
+            Route("/jwks", self.jwks, methods=["GET"]),
+            Route("/authorize", self.page(authorize), methods=["GET", "POST"]),
+            Route("/login/{interaction_id}", self.interaction(login_page), methods=["GET"]),
+            Route("/login/{interaction_id}", self.interaction(login_submit), methods=["POST"]),
+            Route("/consent/{interaction_id}", self.interaction(consent_page), methods=["GET"]),
+            Route("/consent/{interaction_id}", self.interaction(consent_submit),
+                  methods=["POST"]),
+            Route("/token", self.api(token), methods=["POST"]),
+            Route("/userinfo", self.api(userinfo), methods=["GET", "POST"]),
+            Route("/register", self.api(register), methods=["POST"]),
+            Route("/health/live", self.live, methods=["GET"]),
+            Route("/health/ready", self.ready, methods=["GET"]),
+            Mount("/static", StaticFiles(directory=static), name="static"),
+        ]
+
+
+def create_app(
+    settings: Settings,
+    build: Callable[[], Awaitable[ServerContext]] | None = None,
+    extra_routes: list[BaseRoute] | None = None,
+) -> SecurityHeaders:
+    """Build the ASGI app. ``build`` makes the ServerContext at startup (default: bootstrap);
+    ``extra_routes`` are served beside the server's (the demo's callback page)."""
+    if build is None:
+        from authgate.bootstrap import build_context
+
+        async def default_build() -> ServerContext:
+            return await build_context(settings)
+
+        build = default_build
+    web = Web(settings, build)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        web.ctx = await web._build()
+        try:
+            yield
+        finally:
+            await web.ctx.storage.close()
+
+    routes = web.routes() + list(extra_routes or ())
+    if settings.path_prefix:
+        routes = [Mount(settings.path_prefix, routes=routes)]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    return SecurityHeaders(app, hsts=settings.is_https)
+
