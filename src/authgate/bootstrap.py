@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 
 import orjson
+from starlette.routing import BaseRoute
 
-from authgate.config import Settings
+from authgate.config import Settings, load_settings
 from authgate.core.discovery import server_metadata
 from authgate.core.models import AuthMethod, GrantType
 from authgate.core.scope import OIDC_SCOPES
@@ -20,8 +21,17 @@ from authgate.server.ports import LogEvents, SystemClock
 from authgate.storage.base import Storage
 from authgate.storage.sql.migrate import schema_state, upgrade
 from authgate.storage.sql.repositories import open_storage
+from authgate.web.app import create_app
+from authgate.web.security import SecurityHeaders
 
-__all__ = ["SchemaError", "build_context", "ensure_keys", "prepare_database"]
+__all__ = [
+    "SchemaError",
+    "app_factory",
+    "build_context",
+    "create_server_app",
+    "ensure_keys",
+    "prepare_database",
+]
 
 log = logging.getLogger("authgate")
 
@@ -39,9 +49,7 @@ async def prepare_database(settings: Settings) -> None:
         )
     if state != "current":
         if not settings.auto_migrate:
-            raise SchemaError(
-                f"the database schema is {state}: run `authgate db upgrade` first"
-            )
+            raise SchemaError(f"the database schema is {state}: run `authgate db upgrade` first")
         await upgrade(settings.database_url)
 
 
@@ -115,3 +123,20 @@ async def build_context(settings: Settings) -> ServerContext:
         discovery_json=discovery_document(settings, endpoints, keys),
         csrf_key=hasher.derive("csrf"),
     )
+
+
+def create_server_app(
+    settings: Settings, extra_routes: list[BaseRoute] | None = None
+) -> SecurityHeaders:
+    """The ASGI application for ``settings``; its context is built at startup."""
+
+    async def build() -> ServerContext:
+        return await build_context(settings)
+
+    return create_app(settings, build, extra_routes)
+
+
+def app_factory() -> SecurityHeaders:
+    """Entry point for uvicorn workers (``authgate.bootstrap:app_factory``, factory=True):
+    each worker reads its settings from the environment, which ``authgate serve`` prepares."""
+    return create_server_app(load_settings())

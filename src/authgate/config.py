@@ -58,8 +58,9 @@ class Settings(BaseSettings):
         "keys are stored unencrypted (a warning is logged).",
     )
     host: str | None = Field(
-        None, description="Address to listen on. Default: the issuer's host if it is a loopback "
-        "address, otherwise 127.0.0.1 (put a reverse proxy in front)."
+        None,
+        description="Address to listen on. Default: the issuer's host if it is a loopback "
+        "address, otherwise 127.0.0.1 (put a reverse proxy in front).",
     )
     port: int | None = Field(
         None, ge=1, le=65535, description="Port to listen on. Default: the issuer's port."
@@ -83,7 +84,9 @@ class Settings(BaseSettings):
         28800, ge=60, le=2592000, description="Browser sign-in session lifetime (seconds)."
     )
     interaction_ttl: int = Field(
-        900, ge=60, le=86400,
+        900,
+        ge=60,
+        le=86400,
         description="How long a pending authorization request waits for login/consent (seconds).",
     )
     id_token_signing_alg: Literal["RS256", "ES256", "EdDSA"] = Field(
@@ -95,12 +98,16 @@ class Settings(BaseSettings):
         (), description="Scopes besides the OpenID Connect ones that clients may request."
     )
     login_max_failures: int = Field(
-        5, ge=1, le=1000,
+        5,
+        ge=1,
+        le=1000,
         description="Failed sign-ins allowed per account and client IP within the throttle "
         "window before that account is blocked from that IP.",
     )
     login_max_failures_per_ip: int = Field(
-        100, ge=1, le=100000,
+        100,
+        ge=1,
+        le=100000,
         description="Failed sign-ins allowed per client IP (all accounts) within the window.",
     )
     login_throttle_window: int = Field(

@@ -24,13 +24,25 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     cmds = clients.add_subparsers(dest="action", required=True)
     create = cmds.add_parser("create", help="register a client; prints its secret once")
     create.add_argument("--name", required=True, help="client_name shown on the consent page")
-    create.add_argument("--redirect-uri", action="append", default=[], dest="redirect_uris",
-                        help="a redirect URI (repeatable)")
-    create.add_argument("--auth-method", default="client_secret_basic",
-                        choices=["client_secret_basic", "client_secret_post", "none"],
-                        help="token endpoint authentication method (none = public client)")
-    create.add_argument("--grant-type", action="append", dest="grant_types",
-                        help="grant type (repeatable; default authorization_code)")
+    create.add_argument(
+        "--redirect-uri",
+        action="append",
+        default=[],
+        dest="redirect_uris",
+        help="a redirect URI (repeatable)",
+    )
+    create.add_argument(
+        "--auth-method",
+        default="client_secret_basic",
+        choices=["client_secret_basic", "client_secret_post", "none"],
+        help="token endpoint authentication method (none = public client)",
+    )
+    create.add_argument(
+        "--grant-type",
+        action="append",
+        dest="grant_types",
+        help="grant type (repeatable; default authorization_code)",
+    )
     create.add_argument("--scope", help="space-separated scopes the client may request")
     create.add_argument("--native", action="store_true", help="application_type native")
     create.add_argument("--client-id", help="use this client_id instead of a random one")
@@ -74,8 +86,10 @@ async def _dispatch(ctx: ServerContext, args: argparse.Namespace) -> int:
             client, secret = await create_client(ctx, metadata, args.client_id)
         except OAuthError as exc:
             raise CliError(f"{exc.error}: {exc.description}") from None
-        out.write(orjson.dumps(client_metadata_json(client, secret),
-                               option=orjson.OPT_INDENT_2).decode() + "\n")
+        out.write(
+            orjson.dumps(client_metadata_json(client, secret), option=orjson.OPT_INDENT_2).decode()
+            + "\n"
+        )
         if secret:
             out.write("The client_secret is shown only this once; store it now.\n")
         return 0
@@ -83,16 +97,20 @@ async def _dispatch(ctx: ServerContext, args: argparse.Namespace) -> int:
         async with ctx.storage.transaction() as tx:
             clients = await tx.clients.list()
         for c in clients:
-            out.write(f"{c.client_id}\t{c.client_name or '-'}\t"
-                      f"{c.token_endpoint_auth_method.value}\t{' '.join(c.redirect_uris)}\n")
+            out.write(
+                f"{c.client_id}\t{c.client_name or '-'}\t"
+                f"{c.token_endpoint_auth_method.value}\t{' '.join(c.redirect_uris)}\n"
+            )
         return 0
     async with ctx.storage.transaction() as tx:
         if args.action == "show":
             found = await tx.clients.get(args.client_id)
             if found is None:
                 raise CliError(f"no client {args.client_id!r} (see: authgate clients list)")
-            out.write(orjson.dumps(client_metadata_json(found, None),
-                                   option=orjson.OPT_INDENT_2).decode() + "\n")
+            out.write(
+                orjson.dumps(client_metadata_json(found, None), option=orjson.OPT_INDENT_2).decode()
+                + "\n"
+            )
             return 0
         if not await tx.clients.delete(args.client_id):
             raise CliError(f"no client {args.client_id!r} (see: authgate clients list)")

@@ -22,13 +22,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from authgate.bootstrap import build_context
+from authgate.bootstrap import build_context, create_server_app
 from authgate.cli.users import create_user
 from authgate.config import Settings, load_settings
 from authgate.core.pkce import s256_challenge
 from authgate.core.registration import validate_metadata
 from authgate.server.register import create_client
-from authgate.web.app import create_app
 from authgate.web.security import PAGE_CSP
 
 __all__ = ["add_parser", "run_demo"]
@@ -59,37 +58,46 @@ async def _prepare(settings: Settings) -> DemoSetup:
             existing = await tx.users.get_by_username(DEMO_USER)
             await tx.clients.delete(DEMO_CLIENT)
         if existing is None:
-            await create_user(ctx, DEMO_USER, password, email="demo@example.com",
-                              name="Demo User")
+            await create_user(ctx, DEMO_USER, password, email="demo@example.com", name="Demo User")
         else:
             new_hash = await asyncio.to_thread(ctx.passwords.hash, password)
             async with ctx.storage.transaction() as tx:
                 await tx.users.set_password(existing.id, new_hash, ctx.clock.now())
-        metadata = validate_metadata({
-            "client_name": "authgate demo app",
-            "redirect_uris": [f"{settings.base_url}/demo/callback"],
-            "token_endpoint_auth_method": "client_secret_basic",
-            "scope": "openid profile email",
-        }, ctx.keys.algorithms)
+        metadata = validate_metadata(
+            {
+                "client_name": "authgate demo app",
+                "redirect_uris": [f"{settings.base_url}/demo/callback"],
+                "token_endpoint_auth_method": "client_secret_basic",
+                "scope": "openid profile email",
+            },
+            ctx.keys.algorithms,
+        )
         _, secret = await create_client(ctx, metadata, DEMO_CLIENT)
         assert secret is not None  # noqa: S101 - client_secret_basic always gets a secret
     finally:
         await ctx.storage.close()
-    return DemoSetup(password, secret, secrets.token_urlsafe(48), secrets.token_urlsafe(12),
-                     secrets.token_urlsafe(12))
+    return DemoSetup(
+        password,
+        secret,
+        secrets.token_urlsafe(48),
+        secrets.token_urlsafe(12),
+        secrets.token_urlsafe(12),
+    )
 
 
 def _authorization_url(settings: Settings, setup: DemoSetup) -> str:
-    return f"{settings.base_url}/authorize?" + urlencode({
-        "response_type": "code",
-        "client_id": DEMO_CLIENT,
-        "redirect_uri": f"{settings.base_url}/demo/callback",
-        "scope": "openid profile email",
-        "state": setup.state,
-        "nonce": setup.nonce,
-        "code_challenge": s256_challenge(setup.verifier),
-        "code_challenge_method": "S256",
-    })
+    return f"{settings.base_url}/authorize?" + urlencode(
+        {
+            "response_type": "code",
+            "client_id": DEMO_CLIENT,
+            "redirect_uri": f"{settings.base_url}/demo/callback",
+            "scope": "openid profile email",
+            "state": setup.state,
+            "nonce": setup.nonce,
+            "code_challenge": s256_challenge(setup.verifier),
+            "code_challenge_method": "S256",
+        }
+    )
 
 
 def _curl(settings: Settings, setup: DemoSetup, code: str) -> str:
@@ -105,8 +113,10 @@ def _callback_route(settings: Settings, setup: DemoSetup) -> Route:
     async def callback(request: Request) -> Response:
         params = request.query_params
         if "error" in params:
-            body = f"<h1>Authorization failed</h1><p><code>{html.escape(params['error'])}</code> "\
-                   f"{html.escape(params.get('error_description', ''))}</p>"
+            body = (
+                f"<h1>Authorization failed</h1><p><code>{html.escape(params['error'])}</code> "
+                f"{html.escape(params.get('error_description', ''))}</p>"
+            )
         else:
             code = params.get("code", "")
             state_ok = secrets.compare_digest(params.get("state", ""), setup.state)
@@ -117,11 +127,14 @@ def _callback_route(settings: Settings, setup: DemoSetup) -> Route:
                 "<p>Exchange it within 60 seconds (it works once):</p>"
                 f"<pre>{html.escape(_curl(settings, setup, code))}</pre>"
             )
-        page = ("<!doctype html><meta charset=utf-8><title>authgate demo</title>"
-                f"<link rel=stylesheet href='{settings.path_prefix}/static/authgate.css'>"
-                f"<main class=card style='width:min(60rem,95vw)'>{body}</main>")
-        return HTMLResponse(page, headers={"content-security-policy": PAGE_CSP,
-                                           "cache-control": "no-store"})
+        page = (
+            "<!doctype html><meta charset=utf-8><title>authgate demo</title>"
+            f"<link rel=stylesheet href='{settings.path_prefix}/static/authgate.css'>"
+            f"<main class=card style='width:min(60rem,95vw)'>{body}</main>"
+        )
+        return HTMLResponse(
+            page, headers={"content-security-policy": PAGE_CSP, "cache-control": "no-store"}
+        )
 
     return Route("/demo/callback", callback, methods=["GET"])
 
@@ -145,7 +158,14 @@ def run_demo(args: argparse.Namespace) -> int:
         " Press Ctrl+C to stop.\n\n"
     )
     out.flush()
-    app = create_app(settings, extra_routes=[_callback_route(settings, setup)])
-    uvicorn.run(app, host=settings.listen_host, port=settings.listen_port, loop="uvloop",
-                http="httptools", log_level="warning", server_header=False)
+    app = create_server_app(settings, extra_routes=[_callback_route(settings, setup)])
+    uvicorn.run(
+        app,
+        host=settings.listen_host,
+        port=settings.listen_port,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        server_header=False,
+    )
     return 0

@@ -20,8 +20,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     serve.add_argument("--host", help="listen address (default: from the issuer)")
     serve.add_argument("--port", type=int, help="listen port (default: from the issuer)")
     serve.add_argument("--workers", type=int, help="number of worker processes")
-    serve.add_argument("--insecure", action="store_true",
-                       help="allow an http issuer on a non-loopback host (development only)")
+    serve.add_argument(
+        "--insecure",
+        action="store_true",
+        help="allow an http issuer on a non-loopback host (development only)",
+    )
 
 
 def overrides(args: argparse.Namespace) -> dict[str, object]:
@@ -42,22 +45,27 @@ async def _prepare(settings: Settings) -> None:
 
 
 def serve(settings: Settings) -> int:
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     run(_prepare(settings))
     # Workers rebuild Settings from the environment: pass the command-line overrides on.
     for name in ("host", "port", "workers", "insecure"):
         value = getattr(settings, name)
         if value is not None:
-            os.environ[f"AUTHGATE_{name.upper()}"] = str(value).lower() if isinstance(
-                value, bool) else str(value)
+            os.environ[f"AUTHGATE_{name.upper()}"] = (
+                str(value).lower() if isinstance(value, bool) else str(value)
+            )
     logging.getLogger("authgate").info(
-        "authgate %s listening on http://%s:%d (%d worker%s)", settings.issuer,
-        settings.listen_host, settings.listen_port, settings.workers,
+        "authgate %s listening on http://%s:%d (%d worker%s)",
+        settings.issuer,
+        settings.listen_host,
+        settings.listen_port,
+        settings.workers,
         "" if settings.workers == 1 else "s",
     )
     uvicorn.run(
-        "authgate.web.asgi:app_factory",
+        "authgate.bootstrap:app_factory",
         factory=True,
         host=settings.listen_host,
         port=settings.listen_port,

@@ -23,11 +23,17 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     cmds = users.add_subparsers(dest="action", required=True)
     create = cmds.add_parser("create", help="create a user")
     create.add_argument("username")
-    create.add_argument("--password-stdin", action="store_true",
-                        help="read the password from standard input (first line)")
+    create.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input (first line)",
+    )
     create.add_argument("--email")
-    create.add_argument("--email-unverified", action="store_true",
-                        help="mark the email as not verified (default: verified)")
+    create.add_argument(
+        "--email-unverified",
+        action="store_true",
+        help="mark the email as not verified (default: verified)",
+    )
     create.add_argument("--name", help="full name")
     create.add_argument("--given-name")
     create.add_argument("--family-name")
@@ -50,8 +56,14 @@ def _password(args: argparse.Namespace) -> str:
 
 
 async def create_user(
-    ctx: ServerContext, username: str, password: str, *, email: str | None = None,
-    email_verified: bool = True, name: str | None = None, given_name: str | None = None,
+    ctx: ServerContext,
+    username: str,
+    password: str,
+    *,
+    email: str | None = None,
+    email_verified: bool = True,
+    name: str | None = None,
+    given_name: str | None = None,
     family_name: str | None = None,
 ) -> User:
     """Create a user with an argon2id password hash (hashed off the event loop)."""
@@ -65,9 +77,16 @@ async def create_user(
     if name and given_name is None and family_name is None and " " in name:
         given_name, family_name = name.split(" ", 1)
     user = User(
-        id=ctx.random.identifier(), username=username, password_hash=password_hash,
-        email=email, email_verified=bool(email) and email_verified, name=name,
-        given_name=given_name, family_name=family_name, created_at=now, updated_at=now,
+        id=ctx.random.identifier(),
+        username=username,
+        password_hash=password_hash,
+        email=email,
+        email_verified=bool(email) and email_verified,
+        name=name,
+        given_name=given_name,
+        family_name=family_name,
+        created_at=now,
+        updated_at=now,
     )
     async with ctx.storage.transaction() as tx:
         try:
@@ -89,9 +108,14 @@ async def _dispatch(ctx: ServerContext, args: argparse.Namespace) -> int:
     out = sys.stdout
     if args.action == "create":
         user = await create_user(
-            ctx, args.username, _password(args), email=args.email,
-            email_verified=not args.email_unverified, name=args.name,
-            given_name=args.given_name, family_name=args.family_name,
+            ctx,
+            args.username,
+            _password(args),
+            email=args.email,
+            email_verified=not args.email_unverified,
+            name=args.name,
+            given_name=args.given_name,
+            family_name=args.family_name,
         )
         out.write(f"created user {user.username} (sub {user.id})\n")
         return 0

@@ -105,7 +105,9 @@ def error_target(params: Params, redirect_uri: str) -> RedirectTarget:
     state = params.data.get("state") if "state" not in params.repeated else None
     if state is not None and len(state) > MAX_STATE_LENGTH:
         state = None
-    mode_value = params.data.get("response_mode") if "response_mode" not in params.repeated else None
+    mode_value = (
+        params.data.get("response_mode") if "response_mode" not in params.repeated else None
+    )
     mode = ResponseMode.FORM_POST if mode_value == "form_post" else ResponseMode.QUERY
     return RedirectTarget(redirect_uri, state, mode)
 
@@ -179,9 +181,7 @@ def validate_request(
         raise InvalidRequest("response_type is required")
     if response_type != "code":
         raise UnsupportedResponseType("only response_type=code is supported")
-    if "code" not in client.response_types or not client.allows_grant(
-        GrantType.AUTHORIZATION_CODE
-    ):
+    if "code" not in client.response_types or not client.allows_grant(GrantType.AUTHORIZATION_CODE):
         raise UnauthorizedClient("client is not registered for the authorization code flow")
     challenge = pkce.validate_challenge(
         params.get_one("code_challenge"), params.get_one("code_challenge_method")
@@ -233,20 +233,18 @@ def next_step(
         and session.auth_time >= interaction_started
     )
     needs_login = not signed_in
-    if signed_in and not fresh:
-        assert session is not None  # for the type checker: signed_in implies a session
-        if "login" in request.prompt or "select_account" in request.prompt:
-            needs_login = True
-        elif request.max_age is not None and now - session.auth_time > timedelta(
+    if session is not None and signed_in and not fresh:
+        reauth = "login" in request.prompt or "select_account" in request.prompt
+        too_old = request.max_age is not None and now - session.auth_time > timedelta(
             seconds=request.max_age
-        ):
-            needs_login = True
+        )
+        needs_login = reauth or too_old
     if needs_login:
         if "none" in request.prompt:
             raise LoginRequired("the user is not signed in")
         return Step.LOGIN
-    needs_consent = grant is None or not grant.covers(request.scopes) or (
-        "consent" in request.prompt
+    needs_consent = (
+        grant is None or not grant.covers(request.scopes) or ("consent" in request.prompt)
     )
     if needs_consent:
         if "none" in request.prompt:

@@ -30,9 +30,7 @@ class MissingToken(InvalidToken):
         return {"WWW-Authenticate": 'Bearer realm="authgate"'}
 
 
-def extract_bearer(
-    authorization: str | None, query: Params, form: Params | None
-) -> str:
+def extract_bearer(authorization: str | None, query: Params, form: Params | None) -> str:
     """The bearer token of a request. Spec: RFC 6750 §2.1-§2.3."""
     if "access_token" in query or "access_token" in query.repeated:
         raise InvalidRequest("access tokens are not accepted in the query string")

@@ -69,9 +69,7 @@ def extract_credentials(authorization: str | None, params: Params) -> ClientCred
     if assertion is not None:
         if assertion_type != JWT_BEARER_ASSERTION:
             raise InvalidRequest("unsupported client_assertion_type")
-        return ClientCredentials(
-            AuthMethod.PRIVATE_KEY_JWT, body_id or "", assertion=assertion
-        )
+        return ClientCredentials(AuthMethod.PRIVATE_KEY_JWT, body_id or "", assertion=assertion)
     if body_id is None:
         raise InvalidClient("client authentication is required")
     if body_secret is not None:

@@ -36,8 +36,8 @@ TokenHash = NewType("TokenHash", str)
 class AuthMethod(StrEnum):
     """Token endpoint client authentication methods. Spec: RFC 7591 §2; OIDC Core §9."""
 
-    CLIENT_SECRET_BASIC = "client_secret_basic"
-    CLIENT_SECRET_POST = "client_secret_post"
+    CLIENT_SECRET_BASIC = "client_secret_basic"  # noqa: S105 - a name, not a secret
+    CLIENT_SECRET_POST = "client_secret_post"  # noqa: S105 - a name, not a secret
     PRIVATE_KEY_JWT = "private_key_jwt"
     NONE = "none"
 
@@ -46,7 +46,7 @@ class GrantType(StrEnum):
     """Grant types a client may register. Spec: RFC 7591 §2."""
 
     AUTHORIZATION_CODE = "authorization_code"
-    REFRESH_TOKEN = "refresh_token"
+    REFRESH_TOKEN = "refresh_token"  # noqa: S105 - a name, not a secret
     CLIENT_CREDENTIALS = "client_credentials"
 
 

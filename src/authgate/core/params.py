@@ -59,7 +59,7 @@ class Params(Mapping[str, str]):
         return value
 
     def reject_repeated(self) -> None:
-        """Raise ``invalid_request`` if any parameter was sent more than once. Spec: RFC 6749 §3.1."""
+        """Raise ``invalid_request`` if a parameter was sent more than once. Spec: RFC 6749 §3.1."""
         if self.repeated:
             name = sorted(self.repeated)[0]
             raise InvalidRequest(f"parameter {name} is included more than once")
@@ -70,9 +70,7 @@ class Params(Mapping[str, str]):
         values: dict[str, str] = {}
         seen: set[str] = set()
         repeated: set[str] = set()
-        count = 0
-        for name, value in pairs:
-            count += 1
+        for count, (name, value) in enumerate(pairs, start=1):
             if count > MAX_FIELDS:
                 raise InvalidRequest("too many parameters")
             if len(value) > MAX_VALUE_LENGTH or len(name) > 256:

@@ -48,7 +48,9 @@ def validate_redirect_uri(uri: str, application_type: ApplicationType) -> str:
     if not uri or len(uri) > MAX_URI_LENGTH:
         raise InvalidRedirectUri("redirect URI is empty or too long")
     if any(ord(ch) <= 0x20 or ord(ch) >= 0x7F for ch in uri) or "\\" in uri:
-        raise InvalidRedirectUri("redirect URI contains whitespace, control or non-ASCII characters")
+        raise InvalidRedirectUri(
+            "redirect URI contains whitespace, control or non-ASCII characters"
+        )
     try:
         parts = urlsplit(uri)
         port = parts.port
@@ -64,14 +66,7 @@ def validate_redirect_uri(uri: str, application_type: ApplicationType) -> str:
     if scheme in _FORBIDDEN_SCHEMES:
         raise InvalidRedirectUri(f"redirect URI scheme {scheme} is not allowed")
     if scheme in ("http", "https"):
-        if not parts.hostname:
-            raise InvalidRedirectUri("redirect URI must name a host")
-        if parts.username is not None or parts.password is not None:
-            raise InvalidRedirectUri("redirect URI must not contain user information")
-        if port == 0:
-            raise InvalidRedirectUri("redirect URI port is invalid")
-        if scheme == "http" and not is_loopback_host(parts.hostname):
-            raise InvalidRedirectUri("http redirect URIs are only allowed on loopback hosts")
+        _check_http(parts.hostname, parts.username, parts.password, port, scheme)
         return uri
     if application_type is not ApplicationType.NATIVE:
         raise InvalidRedirectUri("web clients must use https (or http on loopback) redirect URIs")
@@ -79,6 +74,19 @@ def validate_redirect_uri(uri: str, application_type: ApplicationType) -> str:
         # RFC 8252 §7.1: private-use schemes must be reverse domain names to avoid collisions.
         raise InvalidRedirectUri("private-use URI schemes must be in reverse domain name form")
     return uri
+
+
+def _check_http(
+    host: str | None, username: str | None, password: str | None, port: int | None, scheme: str
+) -> None:
+    if not host:
+        raise InvalidRedirectUri("redirect URI must name a host")
+    if username is not None or password is not None:
+        raise InvalidRedirectUri("redirect URI must not contain user information")
+    if port == 0:
+        raise InvalidRedirectUri("redirect URI port is invalid")
+    if scheme == "http" and not is_loopback_host(host):
+        raise InvalidRedirectUri("http redirect URIs are only allowed on loopback hosts")
 
 
 def match_redirect_uri(

@@ -127,14 +127,42 @@ def _jwks(body: dict[str, Any]) -> dict[str, Any] | None:
     return {"keys": keys}
 
 
+def _key_source(
+    body: dict[str, Any], method: AuthMethod
+) -> tuple[dict[str, Any] | None, str | None]:
+    """``jwks`` or ``jwks_uri`` (never both); one is required for private_key_jwt."""
+    jwks = _jwks(body)
+    jwks_uri = _optional_string(body, "jwks_uri")
+    if jwks is not None and jwks_uri is not None:
+        raise InvalidClientMetadata("jwks and jwks_uri are mutually exclusive")
+    if jwks_uri is not None and not is_public_https_url(jwks_uri):
+        raise InvalidClientMetadata("jwks_uri must be an https URL on a public host")
+    if method is AuthMethod.PRIVATE_KEY_JWT and jwks is None and jwks_uri is None:
+        raise InvalidClientMetadata("private_key_jwt requires jwks or jwks_uri")
+    return jwks, jwks_uri
+
+
+def _display_metadata(body: dict[str, Any]) -> dict[str, Any]:
+    """URLs shown to users (https on public hosts only, never fetched) and contacts."""
+    extra: dict[str, Any] = {}
+    for name in _URL_FIELDS:
+        url = _optional_string(body, name)
+        if url is not None:
+            if not is_public_https_url(url):
+                raise InvalidClientMetadata(f"{name} must be an https URL on a public host")
+            extra[name] = url
+    contacts = _string_list(body, "contacts", ())
+    if contacts:
+        extra["contacts"] = list(contacts)
+    return extra
+
+
 def validate_metadata(body: Any, supported_algs: tuple[str, ...]) -> ClientMetadata:
     """Validate a registration request body. Spec: RFC 7591 §2, §3.1, §3.2.2."""
     if not isinstance(body, dict):
         raise InvalidClientMetadata("the request body must be a JSON object")
     application_type = _enum(body, "application_type", ApplicationType, ApplicationType.WEB)
-    method = _enum(
-        body, "token_endpoint_auth_method", AuthMethod, AuthMethod.CLIENT_SECRET_BASIC
-    )
+    method = _enum(body, "token_endpoint_auth_method", AuthMethod, AuthMethod.CLIENT_SECRET_BASIC)
     grant_types, response_types = _grant_and_response_types(body)
     redirect_uris = _string_list(body, "redirect_uris", ())
     if "code" in response_types and not redirect_uris:
@@ -146,14 +174,7 @@ def validate_metadata(body: Any, supported_algs: tuple[str, ...]) -> ClientMetad
         validate_redirect_uri(uri, application_type)
     if method is AuthMethod.NONE and GrantType.CLIENT_CREDENTIALS.value in grant_types:
         raise InvalidClientMetadata("public clients cannot use the client_credentials grant")
-    jwks = _jwks(body)
-    jwks_uri = _optional_string(body, "jwks_uri")
-    if jwks is not None and jwks_uri is not None:
-        raise InvalidClientMetadata("jwks and jwks_uri are mutually exclusive")
-    if jwks_uri is not None and not is_public_https_url(jwks_uri):
-        raise InvalidClientMetadata("jwks_uri must be an https URL on a public host")
-    if method is AuthMethod.PRIVATE_KEY_JWT and jwks is None and jwks_uri is None:
-        raise InvalidClientMetadata("private_key_jwt requires jwks or jwks_uri")
+    jwks, jwks_uri = _key_source(body, method)
     alg = _optional_string(body, "id_token_signed_response_alg", 20)
     if alg is not None and alg not in supported_algs:
         raise InvalidClientMetadata(f"id_token_signed_response_alg must be one of {supported_algs}")
@@ -162,16 +183,7 @@ def validate_metadata(body: Any, supported_algs: tuple[str, ...]) -> ClientMetad
         scope = parse_scope(scope_text) if scope_text is not None else None
     except Exception:
         raise InvalidClientMetadata("scope is malformed") from None
-    extra: dict[str, Any] = {}
-    for name in _URL_FIELDS:
-        url = _optional_string(body, name)
-        if url is not None:
-            if not is_public_https_url(url):
-                raise InvalidClientMetadata(f"{name} must be an https URL on a public host")
-            extra[name] = url
-    contacts = _string_list(body, "contacts", ())
-    if contacts:
-        extra["contacts"] = list(contacts)
+    extra = _display_metadata(body)
     return ClientMetadata(
         redirect_uris=redirect_uris,
         token_endpoint_auth_method=method,

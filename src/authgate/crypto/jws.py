@@ -41,7 +41,7 @@ class JwtError(Exception):
 
 
 def sign_jwt(claims: Mapping[str, Any], key: SigningKey, *, typ: str = "JWT") -> str:
-    """Sign ``claims`` as a compact JWS with the key's algorithm and ``kid``. Spec: RFC 7515 §3.1."""
+    """Sign ``claims`` as a compact JWS with the key's ``alg`` and ``kid``. Spec: RFC 7515 §3.1."""
     header = {"alg": key.alg, "kid": key.kid, "typ": typ}
     with warnings.catch_warnings():
         # joserfc warns that RFC 9864 supersedes "EdDSA"; relying parties still expect it.

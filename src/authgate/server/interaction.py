@@ -92,7 +92,11 @@ def _target(interaction: Interaction) -> RedirectTarget:
 
 
 def _login_form(
-    ctx: ServerContext, pending: _Pending, *, error: str | None = None, username: str = "",
+    ctx: ServerContext,
+    pending: _Pending,
+    *,
+    error: str | None = None,
+    username: str = "",
     status: int = 200,
 ) -> PageResponse:
     context: dict[str, Any] = {
@@ -144,7 +148,10 @@ async def login_submit(ctx: ServerContext, request: HttpRequest, interaction_id:
         if await _is_throttled(ctx, tx, username, request.client_ip):
             ctx.events.emit("login.throttled", ip=request.client_ip)
             return _login_form(
-                ctx, pending, username=username, status=429,
+                ctx,
+                pending,
+                username=username,
+                status=429,
                 error="Too many failed sign-in attempts. Wait a few minutes and try again.",
             )
         user = await tx.users.get_by_username(username) if username else None
@@ -183,15 +190,17 @@ async def _after_login(
         grant = await tx.grants.find(user.id, interaction.request.client_id)
         try:
             step = next_step(
-                interaction.request, session=session, user=user, grant=grant,
-                now=ctx.clock.now(), interaction_started=interaction.created_at,
+                interaction.request,
+                session=session,
+                user=user,
+                grant=grant,
+                now=ctx.clock.now(),
+                interaction_started=interaction.created_at,
             )
         except OAuthError as exc:  # pragma: no cover - prompt=none never reaches the login page
             return error_response(ctx, _target(interaction), exc, (cookie,))
         if step is Step.CONSENT:
-            return RedirectResponse(
-                ctx.endpoints.consent_path(interaction.id), cookies=(cookie,)
-            )
+            return RedirectResponse(ctx.endpoints.consent_path(interaction.id), cookies=(cookie,))
         assert grant is not None  # noqa: S101 - Step.ISSUE implies a covering grant
         return await _complete(ctx, tx, interaction, user, grant, session.auth_time, (cookie,))
 
@@ -215,7 +224,7 @@ async def _complete(
 async def consent_page(ctx: ServerContext, request: HttpRequest, interaction_id: str) -> Response:
     async with ctx.storage.transaction() as tx:
         pending = await _pending(ctx, tx, request, interaction_id)
-        session, user = await current_user(ctx, tx, request)
+        _, user = await current_user(ctx, tx, request)
     if pending is None or user is None:
         return error_page(*_EXPIRED, status=400)
     client = pending.client
@@ -230,9 +239,7 @@ async def consent_page(ctx: ServerContext, request: HttpRequest, interaction_id:
     return PageResponse("consent.html", context)
 
 
-async def consent_submit(
-    ctx: ServerContext, request: HttpRequest, interaction_id: str
-) -> Response:
+async def consent_submit(ctx: ServerContext, request: HttpRequest, interaction_id: str) -> Response:
     """Allow: remember the consent (a Grant) and issue the code. Deny: ``access_denied``."""
     try:
         form: Params = request.form_params()
@@ -268,8 +275,12 @@ async def _remember(
         grant = Grant(ctx.random.identifier(), user.id, client.client_id, scopes, now, now)
     else:
         grant = Grant(
-            existing.id, user.id, client.client_id, scopes_union(existing.scopes, scopes),
-            existing.created_at, now,
+            existing.id,
+            user.id,
+            client.client_id,
+            scopes_union(existing.scopes, scopes),
+            existing.created_at,
+            now,
         )
     await tx.grants.save(grant)
     ctx.events.emit("consent.granted", user_id=user.id, client_id=client.client_id)

@@ -21,7 +21,7 @@ from authgate.storage.base import DuplicateError
 
 __all__ = ["CLIENT_SECRET_PREFIX", "client_metadata_json", "create_client", "register"]
 
-CLIENT_SECRET_PREFIX = "agcs_"
+CLIENT_SECRET_PREFIX = "agcs_"  # noqa: S105 - a name, not a secret
 
 
 def _check_initial_token(ctx: ServerContext, request: HttpRequest) -> None:
@@ -32,9 +32,7 @@ def _check_initial_token(ctx: ServerContext, request: HttpRequest) -> None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         raise InvalidToken("an initial access token is required")
-    if not hmac.compare_digest(
-        value.strip().encode(), expected.get_secret_value().encode()
-    ):
+    if not hmac.compare_digest(value.strip().encode(), expected.get_secret_value().encode()):
         raise InvalidToken("the initial access token is invalid")
 
 
@@ -59,7 +57,8 @@ async def create_client(
     """Store a new client; return it with its secret (shown once, stored only as a hash)."""
     secret = None
     if metadata.token_endpoint_auth_method in (
-        AuthMethod.CLIENT_SECRET_BASIC, AuthMethod.CLIENT_SECRET_POST
+        AuthMethod.CLIENT_SECRET_BASIC,
+        AuthMethod.CLIENT_SECRET_POST,
     ):
         secret = ctx.random.token(CLIENT_SECRET_PREFIX)
     client = Client(

@@ -54,15 +54,17 @@ class RemoteJwksFetcher:
         parts = urlsplit(url)
         await self._check_resolution(parts.hostname or "", parts.port or 443)
         try:
-            async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as http:
-                async with http.stream("GET", url, headers={"accept": "application/json"}) as r:
-                    if r.status_code != 200:
-                        raise RemoteJwksError(f"jwks_uri answered {r.status_code}")
-                    body = b""
-                    async for chunk in r.aiter_bytes():
-                        body += chunk
-                        if len(body) > _MAX_BYTES:
-                            raise RemoteJwksError("jwks_uri response is too large")
+            async with (
+                httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as http,
+                http.stream("GET", url, headers={"accept": "application/json"}) as r,
+            ):
+                if r.status_code != 200:
+                    raise RemoteJwksError(f"jwks_uri answered {r.status_code}")
+                body = b""
+                async for chunk in r.aiter_bytes():
+                    body += chunk
+                    if len(body) > _MAX_BYTES:
+                        raise RemoteJwksError("jwks_uri response is too large")
         except httpx.HTTPError as exc:
             raise RemoteJwksError("jwks_uri could not be fetched") from exc
         try:

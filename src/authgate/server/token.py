@@ -73,7 +73,9 @@ async def _authorization_code(
     if isinstance(result, Replayed):
         revoked = await tx.access_tokens.revoke_family(result.code.family_id, now)
         ctx.events.emit(
-            "code.replayed", client_id=client.client_id, family=result.code.family_id,
+            "code.replayed",
+            client_id=client.client_id,
+            family=result.code.family_id,
             revoked=revoked,
         )
         return InvalidGrant("the authorization code was already used")
@@ -86,17 +88,29 @@ async def _authorization_code(
     if user is None or user.disabled or grant is None or grant.id != code.grant_id:
         return InvalidGrant("the authorization is no longer valid")
     access = await issue_access_token(
-        ctx, tx, client_id=client.client_id, user_id=user.id, grant_id=grant.id,
-        family_id=code.family_id, scopes=code.scopes, now=now,
+        ctx,
+        tx,
+        client_id=client.client_id,
+        user_id=user.id,
+        grant_id=grant.id,
+        family_id=code.family_id,
+        scopes=code.scopes,
+        now=now,
     )
     id_token = None
     if "openid" in code.scopes:
         id_token = sign_id_token(
-            ctx, client, subject=user.id, auth_time=code.auth_time, nonce=code.nonce,
-            access_token=access.value, now=now,
+            ctx,
+            client,
+            subject=user.id,
+            auth_time=code.auth_time,
+            nonce=code.nonce,
+            access_token=access.value,
+            now=now,
         )
-    ctx.events.emit("token.issued", client_id=client.client_id, user_id=user.id,
-                    grant_type="authorization_code")
+    ctx.events.emit(
+        "token.issued", client_id=client.client_id, user_id=user.id, grant_type="authorization_code"
+    )
     return token_response(access, id_token)
 
 

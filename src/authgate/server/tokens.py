@@ -19,7 +19,7 @@ from authgate.storage.base import Transaction
 
 __all__ = ["ACCESS_TOKEN_PREFIX", "IssuedAccessToken", "issue_access_token", "sign_id_token"]
 
-ACCESS_TOKEN_PREFIX = "agat_"
+ACCESS_TOKEN_PREFIX = "agat_"  # noqa: S105 - a name, not a secret
 
 
 @dataclass(frozen=True, slots=True)

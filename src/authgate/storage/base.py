@@ -73,6 +73,7 @@ class ClientRepository(Protocol):
     async def get(self, client_id: str) -> Client | None: ...
     async def add(self, client: Client) -> None:
         """Raises DuplicateError if the client_id exists."""
+
     async def list(self) -> list[Client]: ...
     async def delete(self, client_id: str) -> bool:
         """Delete the client and everything issued to it (codes, tokens, grants)."""
@@ -82,8 +83,10 @@ class UserRepository(Protocol):
     async def get(self, user_id: str) -> User | None: ...
     async def get_by_username(self, username: str) -> User | None:
         """Usernames compare case-insensitively (stored lower-cased by the caller)."""
+
     async def add(self, user: User) -> None:
         """Raises DuplicateError if the username exists."""
+
     async def list(self) -> list[User]: ...
     async def set_password(self, user_id: str, password_hash: str, now: datetime) -> bool: ...
     async def set_disabled(self, user_id: str, disabled: bool, now: datetime) -> bool: ...
@@ -92,8 +95,10 @@ class UserRepository(Protocol):
 class GrantRepository(Protocol):
     async def find(self, user_id: str, client_id: str) -> Grant | None:
         """The active (not revoked) grant of this user to this client, if any."""
+
     async def save(self, grant: Grant) -> None:
         """Insert or replace by id."""
+
     async def revoke(self, grant_id: str, now: datetime) -> None:
         """Revoke the grant and every token issued under it (cascade)."""
 
@@ -119,6 +124,7 @@ class SessionRepository(Protocol):
     async def add(self, session: Session) -> None: ...
     async def get(self, id_hash: TokenHash, now: datetime) -> Session | None:
         """The session if it exists and has not expired."""
+
     async def delete(self, id_hash: TokenHash) -> None: ...
 
 
@@ -126,6 +132,7 @@ class InteractionRepository(Protocol):
     async def add(self, interaction: Interaction) -> None: ...
     async def get(self, interaction_id: str, now: datetime) -> Interaction | None:
         """The interaction if it exists and has not expired."""
+
     async def delete(self, interaction_id: str) -> bool:
         """Delete; True if this call removed it (so only one completion wins)."""
 
@@ -133,6 +140,7 @@ class InteractionRepository(Protocol):
 class KeyRepository(Protocol):
     async def list(self) -> list[SigningKeyRecord]:
         """All keys, oldest first."""
+
     async def add(self, key: SigningKeyRecord) -> None: ...
 
 
@@ -140,8 +148,10 @@ class ThrottleRepository(Protocol):
     async def hit(self, key: str, now: datetime, window: timedelta) -> int:
         """Count one failure for ``key`` in a fixed window starting at its first failure;
         return the count in the current window (a window older than ``window`` restarts at 1)."""
+
     async def count(self, key: str, now: datetime, window: timedelta) -> int:
         """Failures of ``key`` in its current window (0 if the window has passed)."""
+
     async def clear(self, key: str) -> None: ...
 
 
@@ -180,7 +190,8 @@ class Transaction(Protocol):
 class Storage(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         """Begin a transaction. Raises StorageUnavailable when the database is unreachable."""
+
     async def ping(self) -> None:
         """Raise StorageUnavailable unless the database answers (readiness probe)."""
-    async def close(self) -> None: ...
 
+    async def close(self) -> None: ...

@@ -45,7 +45,7 @@ UseCase = Callable[[ServerContext, HttpRequest], Awaitable[ProtocolResponse]]
 
 
 class BodyTooLarge(Exception):
-    pass
+    """The request body exceeds MAX_BODY (answered 413)."""
 
 
 async def _read_body(request: Request) -> bytes:
@@ -138,17 +138,21 @@ class Web:
             except BodyTooLarge:
                 result = error_page("Request too large", "The request is too large.", 413)
             except OAuthError as exc:
-                result = error_page("Invalid request", "The request could not be processed.",
-                                    exc.status_code, exc)
+                result = error_page(
+                    "Invalid request", "The request could not be processed.", exc.status_code, exc
+                )
             except StorageUnavailable:
                 log.warning("database unavailable")
-                result = error_page("Temporarily unavailable",
-                                    "The service is temporarily unavailable. Try again shortly.",
-                                    503)
+                result = error_page(
+                    "Temporarily unavailable",
+                    "The service is temporarily unavailable. Try again shortly.",
+                    503,
+                )
             except Exception:
                 log.exception("unexpected error")
-                result = error_page("Something went wrong",
-                                    "An unexpected error occurred. Try again later.", 500)
+                result = error_page(
+                    "Something went wrong", "An unexpected error occurred. Try again later.", 500
+                )
             return self.renderer.render(result)
 
         return endpoint
@@ -167,15 +171,19 @@ class Web:
 
     async def discovery(self, request: Request) -> Response:
         assert self.ctx is not None  # noqa: S101
-        return Response(self.ctx.discovery_json, media_type="application/json",
-                        headers={"cache-control": "public, max-age=300",
-                                 "access-control-allow-origin": "*"})
+        return Response(
+            self.ctx.discovery_json,
+            media_type="application/json",
+            headers={"cache-control": "public, max-age=300", "access-control-allow-origin": "*"},
+        )
 
     async def jwks(self, request: Request) -> Response:
         assert self.ctx is not None  # noqa: S101
-        return Response(self.ctx.keys.jwks_json, media_type="application/jwk-set+json",
-                        headers={"cache-control": "public, max-age=300",
-                                 "access-control-allow-origin": "*"})
+        return Response(
+            self.ctx.keys.jwks_json,
+            media_type="application/jwk-set+json",
+            headers={"cache-control": "public, max-age=300", "access-control-allow-origin": "*"},
+        )
 
     async def live(self, request: Request) -> Response:
         return Response(b'{"status":"ok"}', media_type="application/json")
@@ -185,8 +193,9 @@ class Web:
         try:
             await self.ctx.storage.ping()
         except StorageUnavailable:
-            return Response(b'{"status":"unavailable"}', status_code=503,
-                            media_type="application/json")
+            return Response(
+                b'{"status":"unavailable"}', status_code=503, media_type="application/json"
+            )
         return Response(b'{"status":"ready"}', media_type="application/json")
 
     def routes(self) -> list[BaseRoute]:
@@ -199,8 +208,7 @@ class Web:
             Route("/login/{interaction_id}", self.interaction(login_page), methods=["GET"]),
             Route("/login/{interaction_id}", self.interaction(login_submit), methods=["POST"]),
             Route("/consent/{interaction_id}", self.interaction(consent_page), methods=["GET"]),
-            Route("/consent/{interaction_id}", self.interaction(consent_submit),
-                  methods=["POST"]),
+            Route("/consent/{interaction_id}", self.interaction(consent_submit), methods=["POST"]),
             Route("/token", self.api(token), methods=["POST"]),
             Route("/userinfo", self.api(userinfo), methods=["GET", "POST"]),
             Route("/register", self.api(register), methods=["POST"]),
@@ -212,18 +220,11 @@ class Web:
 
 def create_app(
     settings: Settings,
-    build: Callable[[], Awaitable[ServerContext]] | None = None,
+    build: Callable[[], Awaitable[ServerContext]],
     extra_routes: list[BaseRoute] | None = None,
 ) -> SecurityHeaders:
-    """Build the ASGI app. ``build`` makes the ServerContext at startup (default: bootstrap);
-    ``extra_routes`` are served beside the server's (the demo's callback page)."""
-    if build is None:
-        from authgate.bootstrap import build_context
-
-        async def default_build() -> ServerContext:
-            return await build_context(settings)
-
-        build = default_build
+    """Build the ASGI app. ``build`` makes the ServerContext at startup (``bootstrap`` passes
+    ``build_context``); ``extra_routes`` are served beside the server's (the demo's callback)."""
     web = Web(settings, build)
 
     @asynccontextmanager
@@ -239,4 +240,3 @@ def create_app(
         routes = [Mount(settings.path_prefix, routes=routes)]
     app = Starlette(routes=routes, lifespan=lifespan)
     return SecurityHeaders(app, hsts=settings.is_https)
-

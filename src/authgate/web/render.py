@@ -70,15 +70,17 @@ class Renderer:
         headers = dict(result.headers)
         if result.no_store:
             headers.update(_NO_STORE)
-        response = Response(body, status_code=result.status, headers=headers,
-                            media_type="application/json")
+        response = Response(
+            body, status_code=result.status, headers=headers, media_type="application/json"
+        )
         self._set_cookies(response, result.cookies)
         return response
 
     def oauth_error(self, error: OAuthError) -> Response:
         """The JSON error response of the back-channel endpoints. Spec: RFC 6749 §5.2."""
-        return self.json(JsonResponse(error.body(), status=error.status_code,
-                                      headers=error.headers()))
+        return self.json(
+            JsonResponse(error.body(), status=error.status_code, headers=error.headers())
+        )
 
     def authorization(self, result: AuthorizationResponse) -> Response:
         target = result.target
@@ -101,7 +103,8 @@ class Renderer:
         context: dict[str, Any] = {"static": self.static_path, **result.context}
         html = self.env.get_template(result.template).render(**context)
         return HTMLResponse(
-            html, status_code=result.status,
+            html,
+            status_code=result.status,
             headers={**_NO_STORE, "content-security-policy": PAGE_CSP},
         )
 
