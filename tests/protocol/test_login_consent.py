@@ -1,0 +1,219 @@
+"""Sign-in and consent pages: CSRF, generic errors, throttling, remembered consent, prompt.
+
+Spec: OIDC Core §3.1.2.1 (prompt, max_age), §3.1.2.3, §3.1.2.4, §3.1.2.6; RFC 6749 §10.12;
+RFC 9700 §4.7, §4.16.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.protocol.helpers import auth_params, exchange, sign_in_and_consent
+from tests.support.flow import Browser, forms_of, redirect_result
+from tests.support.live import LiveServer
+
+
+@pytest.fixture
+def client(register_client: Any) -> dict[str, Any]:
+    return register_client()
+
+
+def login_page(browser: Browser, client: Any) -> httpx.Response:
+    params, _ = auth_params(client)
+    page = browser.authorize(params)
+    assert page.status_code == 200 and 'type="password"' in page.text
+    return page
+
+
+def test_login_form_shape_and_security_headers(browser: Browser, client: Any) -> None:
+    page = login_page(browser, client)
+    form = forms_of(page.text)[0]
+    assert form["method"] == "post"
+    assert list(form["types"].values()).count("password") == 1
+    assert "username" in form["inputs"] and "csrf_token" in form["inputs"]
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["cache-control"] == "no-store"
+    cookie = page.request.headers.get("cookie", "") or ""
+    assert "ag_bid" in cookie
+
+
+def test_cookies_are_httponly_and_samesite_lax(browser: Browser, client: Any) -> None:
+    params, _ = auth_params(client)
+    r = browser.get("/authorize", params=params)
+    set_cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in set_cookie and "samesite=lax" in set_cookie
+    assert "secure" not in set_cookie  # http loopback issuer
+
+
+def test_wrong_password_shows_form_again_with_generic_message(
+    browser: Browser, client: Any, make_user: Any
+) -> None:
+    username, _ = make_user()
+    page = browser.login(login_page(browser, client), username, "wrong-password")
+    assert page.status_code == 200
+    assert "username or password is incorrect" in page.text
+    unknown = browser.login(page, "nobody-" + username, "wrong-password")
+    assert "username or password is incorrect" in unknown.text
+
+
+def test_rfc6749_10_12_login_without_csrf_token_is_refused(
+    browser: Browser, client: Any, make_user: Any
+) -> None:
+    page = login_page(browser, client)
+    form = forms_of(page.text)[0]
+    username, password = make_user()
+    r = browser.post(str(page.url), {"username": username, "password": password})
+    assert r.status_code == 403
+    r = browser.post(
+        str(page.url),
+        {
+            "username": username,
+            "password": password,
+            "csrf_token": form["inputs"]["csrf_token"] + "x",
+        },
+    )
+    assert r.status_code == 403
+
+
+def test_csrf_token_of_another_browser_is_refused(
+    live: LiveServer, browser: Browser, client: Any, make_user: Any
+) -> None:
+    attacker = Browser(live.url)
+    try:
+        attacker_page = login_page(attacker, client)
+        attacker_token = forms_of(attacker_page.text)[0]["inputs"]["csrf_token"]
+    finally:
+        attacker.close()
+    page = login_page(browser, client)
+    username, password = make_user()
+    r = browser.post(
+        str(page.url), {"username": username, "password": password, "csrf_token": attacker_token}
+    )
+    assert r.status_code == 403
+
+
+def test_interaction_is_bound_to_the_browser(
+    live: LiveServer, browser: Browser, client: Any
+) -> None:
+    page = login_page(browser, client)
+    other = Browser(live.url)
+    try:
+        r = other.get(str(page.url))
+        assert r.status_code == 400
+        assert "expired" in r.text
+    finally:
+        other.close()
+
+
+def test_consent_csrf_and_deny(browser: Browser, client: Any, make_user: Any) -> None:
+    page = browser.login(login_page(browser, client), *make_user())
+    assert 'value="allow"' in page.text and ">Allow<" in page.text and ">Deny<" in page.text
+    r = browser.post(str(page.url), {"decision": "allow"})
+    assert r.status_code == 403
+    denied = redirect_result(browser.consent(page, allow=False))
+    assert denied.params["error"] == "access_denied"
+    assert denied.params["state"] == "state-123"
+
+
+def test_consent_is_remembered_and_prompt_consent_forces_it(
+    browser: Browser, client: Any, make_user: Any
+) -> None:
+    user = make_user()
+    params, _ = auth_params(client)
+    sign_in_and_consent(browser, params, user)
+    again, _ = auth_params(client)
+    r = browser.authorize(again)
+    assert r.status_code == 303 and "code=" in r.headers["location"]
+    forced, _ = auth_params(client, prompt="consent")
+    page = browser.authorize(forced)
+    assert page.status_code == 200 and 'value="allow"' in page.text
+
+
+def test_consent_not_remembered_for_wider_scopes(
+    browser: Browser, client: Any, make_user: Any
+) -> None:
+    user = make_user()
+    params, _ = auth_params(client, scope="openid")
+    sign_in_and_consent(browser, params, user)
+    wider, _ = auth_params(client, scope="openid email")
+    page = browser.authorize(wider)
+    assert page.status_code == 200 and "email address" in page.text
+
+
+def test_oidc_prompt_none_with_session_and_consent_issues_code(
+    browser: Browser, client: Any, make_user: Any
+) -> None:
+    sign_in_and_consent(browser, auth_params(client)[0], make_user())
+    params, _ = auth_params(client, prompt="none")
+    assert "code" in redirect_result(browser.authorize(params)).params
+
+
+def test_oidc_prompt_none_without_consent_is_consent_required(
+    browser: Browser, client: Any, register_client: Any, make_user: Any
+) -> None:
+    sign_in_and_consent(browser, auth_params(client)[0], make_user())
+    other = register_client()
+    params, _ = auth_params(other, prompt="none")
+    assert redirect_result(browser.authorize(params)).params["error"] == "consent_required"
+
+
+def test_oidc_prompt_login_forces_sign_in_and_updates_auth_time(
+    api: httpx.Client, browser: Browser, client: Any, make_user: Any
+) -> None:
+    user = make_user()
+    sign_in_and_consent(browser, auth_params(client)[0], user)
+    params, verifier = auth_params(client, prompt="login")
+    page = browser.authorize(params)
+    assert 'type="password"' in page.text
+    result = redirect_result(browser.login(page, *user))
+    assert exchange(api, client, result.params["code"], verifier).status_code == 200
+
+
+def test_oidc_max_age_zero_forces_sign_in(browser: Browser, client: Any, make_user: Any) -> None:
+    user = make_user()
+    sign_in_and_consent(browser, auth_params(client)[0], user)
+    page = browser.authorize(auth_params(client, max_age="0")[0])
+    assert 'type="password"' in page.text
+
+
+def test_login_throttling_blocks_the_account_not_others(
+    live: LiveServer, browser: Browser, client: Any, make_user: Any
+) -> None:
+    victim, password = make_user()
+    page = login_page(browser, client)
+    for _ in range(live.settings.login_max_failures):
+        page = browser.login(page, victim, "wrong-password")
+    blocked = browser.login(page, victim, password)
+    assert blocked.status_code == 429
+    assert "Too many failed sign-in attempts" in blocked.text
+    # Another account from the same address still signs in.
+    other = Browser(live.url)
+    try:
+        result = sign_in_and_consent(other, auth_params(client)[0], make_user())
+        assert "code" in result.params
+    finally:
+        other.close()
+
+
+def test_disabled_user_cannot_sign_in(
+    live: LiveServer, browser: Browser, client: Any, make_user: Any
+) -> None:
+    username, password = make_user()
+    assert live.ctx is not None
+
+    async def disable() -> None:
+        assert live.ctx is not None
+        async with live.ctx.storage.transaction() as tx:
+            user = await tx.users.get_by_username(username)
+            assert user is not None
+            await tx.users.set_disabled(user.id, True, live.ctx.clock.now())
+
+    live.call(disable())
+    page = browser.login(login_page(browser, client), username, password)
+    assert "username or password is incorrect" in page.text
