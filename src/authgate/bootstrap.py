@@ -65,8 +65,6 @@ async def ensure_keys(storage: Storage, encryptor: KeyEncryptor) -> KeySet:
                 await tx.keys.add(record)
                 records.append(record)
                 log.info("generated %s signing key %s", alg, record.kid)
-    if not encryptor.enabled:
-        log.warning("signing keys are stored unencrypted: set AUTHGATE_KEY_ENCRYPTION_KEY")
     return KeySet.from_records(records, encryptor)
 
 

@@ -49,6 +49,10 @@ def serve(settings: Settings) -> int:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     run(_prepare(settings))
+    if settings.key_encryption_key is None:
+        logging.getLogger("authgate").warning(
+            "signing keys are stored unencrypted: set AUTHGATE_KEY_ENCRYPTION_KEY"
+        )
     # Workers rebuild Settings from the environment: pass the command-line overrides on.
     for name in ("host", "port", "workers", "insecure"):
         value = getattr(settings, name)
