@@ -207,3 +207,17 @@ def test_authorization_request_as_form_post_continues_as_get(browser: Browser, c
     assert r.headers["location"].startswith("/authorize?")
     page = browser.follow_to_page(r)
     assert 'type="password"' in page.text
+
+
+def test_form_post_authorization_cannot_inject_headers(browser: Browser, client: Any) -> None:
+    params, _ = auth_params(client, redirect_uri=REDIRECT)
+    body = urlencode(params) + "&x=a\r\nSet-Cookie:%20evil=1#frag"
+    r = browser.http.post(
+        "/authorize",
+        content=body.encode(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 303
+    assert "evil" not in r.headers.get("set-cookie", "")
+    assert "\r" not in r.headers["location"] and "\n" not in r.headers["location"]
+    assert "#" not in r.headers["location"]

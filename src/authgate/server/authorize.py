@@ -8,7 +8,7 @@ OIDC Core §3.1.2; RFC 9700 §4.11 (303 after POST).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from authgate.core.authorization import (
     PageError,
@@ -52,7 +52,7 @@ async def authorize(ctx: ServerContext, request: HttpRequest) -> Response:
         if request.method == "POST":
             # Continue as a GET so the browser's SameSite=Lax cookies come along (a cross-site
             # form POST does not carry them). The parameters were in the form, not secret.
-            return RedirectResponse(f"{ctx.endpoints.prefix}/authorize?{request.body.decode()}")
+            return RedirectResponse(f"{ctx.endpoints.prefix}/authorize?{_reencode(request.body)}")
         try:
             auth_request = validate_request(
                 params, client, redirect_uri, provided, ctx.supported_scopes
@@ -60,6 +60,12 @@ async def authorize(ctx: ServerContext, request: HttpRequest) -> Response:
             return await _proceed(ctx, tx, request, auth_request, target)
         except OAuthError as exc:
             return error_response(ctx, target, exc)
+
+
+def _reencode(body: bytes) -> str:
+    """The form as a query string, re-encoded from the parsed pairs so nothing raw (CR, LF,
+    ``#``) from the body reaches the Location header; repeated parameters are kept."""
+    return urlencode(parse_qsl(body.decode("ascii"), keep_blank_values=True))
 
 
 def _read_params(request: HttpRequest) -> Params:
