@@ -212,6 +212,9 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Read settings from the environment (and TOML file); raise ConfigError with one clear
     line per bad field."""
+    toml_path = os.environ.get("AUTHGATE_CONFIG")
+    if toml_path and not Path(toml_path).is_file():
+        raise ConfigError(f"AUTHGATE_CONFIG: no such file {toml_path}")
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:

@@ -77,11 +77,12 @@ class Params(Mapping[str, str]):
                 raise InvalidRequest("parameter too long")
             if "\x00" in value or "\x00" in name:
                 raise InvalidRequest("parameter contains a NUL character")
+            if value == "":
+                continue  # sent without a value: as if omitted (RFC 6749 §3.1)
             if name in seen:
                 repeated.add(name)
             seen.add(name)
-            if value != "":
-                values[name] = value
+            values[name] = value
         for name in repeated:
             values.pop(name, None)
         return cls(values, frozenset(repeated))
@@ -90,7 +91,9 @@ class Params(Mapping[str, str]):
 def parse_urlencoded(data: str | bytes) -> Params:
     """Parse ``application/x-www-form-urlencoded`` data (a query string or a form body).
 
-    Malformed percent-encoding or non-UTF-8 bytes give ``invalid_request``, never a crash.
+    Escapes that decode to invalid UTF-8, and non-ASCII bytes, give ``invalid_request``, never
+    a crash. A ``%`` not followed by two hex digits stays literal text, as browsers and the
+    WHATWG form-encoding rules treat it.
 
     Spec: RFC 6749 §3.1, Appendix B; WHATWG URL (application/x-www-form-urlencoded).
     """

@@ -54,5 +54,6 @@ def verify(verifier: str | None, challenge: str) -> None:
         raise InvalidRequest("code_verifier is required")
     if not _VERIFIER.fullmatch(verifier):
         raise InvalidGrant("code_verifier is malformed")
-    if not hmac.compare_digest(s256_challenge(verifier), challenge):
+    expected = s256_challenge(verifier).encode("ascii")
+    if not hmac.compare_digest(expected, challenge.encode("utf-8")):
         raise InvalidGrant("code_verifier does not match the code_challenge")

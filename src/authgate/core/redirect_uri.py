@@ -111,7 +111,7 @@ def match_redirect_uri(
 def _loopback_without_port(uri: str) -> str | None:
     """``http://127.0.0.1:8000/cb`` -> ``http://127.0.0.1/cb``; None for anything that is not a
     plain loopback-IP http URI (no user info, fragment, or unusual authority spelling)."""
-    if "\\" in uri or "#" in uri or "@" in uri:
+    if not uri.startswith("http://") or "\\" in uri or "#" in uri or "@" in uri:
         return None
     try:
         parts = urlsplit(uri)

@@ -61,7 +61,10 @@ def is_public_https_url(url: str) -> bool:
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        return "." in host
+        # No top-level domain is numeric: a host like 127.1, 10.1 or 0x7f.0.0.1 is an IPv4
+        # shorthand that resolvers and browsers turn into a (possibly private) address.
+        last = host.rsplit(".", 1)[-1]
+        return "." in host and not (last.isdigit() or last.lower().startswith("0x"))
     return address.is_global
 
 

@@ -75,8 +75,8 @@ class KeyEncryptor:
                 "signing keys are encrypted: set AUTHGATE_KEY_ENCRYPTION_KEY to the key used "
                 "when they were created"
             )
-        raw = base64.urlsafe_b64decode(stored[len(_ENC_PREFIX) :])
         try:
+            raw = base64.urlsafe_b64decode(stored[len(_ENC_PREFIX) :])
             return self._aead.decrypt(raw[:12], raw[12:], b"authgate-jwk").decode("utf-8")
         except Exception as exc:
             raise KeyDecryptionError(

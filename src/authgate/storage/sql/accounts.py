@@ -1,0 +1,158 @@
+"""SQL repositories for registered clients, user accounts and grants (consents)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from authgate.core.models import Client, Grant, User
+from authgate.storage.base import ClientRepository, GrantRepository, UserRepository
+from authgate.storage.sql.dialect import insert_new, upsert_statement
+from authgate.storage.sql.rows import (
+    client_from_row,
+    client_values,
+    grant_from_row,
+    grant_values,
+    user_from_row,
+    user_values,
+)
+from authgate.storage.sql.schema import UtcDateTime, access_tokens, clients, codes, grants, users
+
+__all__ = ["SqlClientRepository", "SqlGrantRepository", "SqlUserRepository"]
+
+_GET_CLIENT = select(clients).where(clients.c.client_id == bindparam("client_id"))
+_LIST_CLIENTS = select(clients).order_by(clients.c.client_id)
+# Dependent rows first: codes and tokens refer to grants, and all three to the client.
+_DELETE_CLIENT = tuple(
+    delete(table).where(table.c.client_id == bindparam("client_id"))
+    for table in (access_tokens, codes, grants, clients)
+)
+
+_NOW = bindparam("now", type_=UtcDateTime)
+
+_GET_USER = select(users).where(users.c.id == bindparam("user_id"))
+_GET_USER_BY_NAME = select(users).where(users.c.username == bindparam("username"))
+_LIST_USERS = select(users).order_by(users.c.username)
+# Parameters of UPDATE statements may not share a column's name (SQLAlchemy reserves those).
+_SET_PASSWORD = (
+    update(users)
+    .where(users.c.id == bindparam("user_id"))
+    .values(password_hash=bindparam("new_hash"), updated_at=_NOW)
+)
+_SET_DISABLED = (
+    update(users)
+    .where(users.c.id == bindparam("user_id"))
+    .values(disabled=bindparam("new_disabled"), updated_at=_NOW)
+)
+
+_FIND_GRANT = (
+    select(grants)
+    .where(
+        grants.c.user_id == bindparam("user_id"),
+        grants.c.client_id == bindparam("client_id"),
+        grants.c.revoked_at.is_(None),
+    )
+    # Two consents completing at once may each create a grant; the newest one wins.
+    .order_by(grants.c.updated_at.desc(), grants.c.id)
+    .limit(1)
+)
+_REVOKE_GRANT = (
+    update(grants)
+    .where(grants.c.id == bindparam("grant"), grants.c.revoked_at.is_(None))
+    .values(revoked_at=_NOW)
+)
+_REVOKE_GRANT_TOKENS = (
+    update(access_tokens)
+    .where(access_tokens.c.grant_id == bindparam("grant"), access_tokens.c.revoked_at.is_(None))
+    .values(revoked_at=_NOW)
+)
+
+
+class SqlClientRepository(ClientRepository):
+    """Registered clients (RFC 7591 §2 metadata, RFC 6749 §2)."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, client_id: str) -> Client | None:
+        row = (await self._conn.execute(_GET_CLIENT, {"client_id": client_id})).first()
+        return None if row is None else client_from_row(row)
+
+    async def add(self, client: Client) -> None:
+        """Register a client; ``DuplicateError`` if the client_id is taken."""
+        await insert_new(self._conn, clients, client_values(client))
+
+    async def list(self) -> list[Client]:
+        """All clients, ordered by client_id."""
+        return [client_from_row(row) for row in await self._conn.execute(_LIST_CLIENTS)]
+
+    async def delete(self, client_id: str) -> bool:
+        """Delete the client with its codes, access tokens and grants, so nothing issued to a
+        deleted client remains usable (or blocks the delete through a foreign key)."""
+        params = {"client_id": client_id}
+        for statement in _DELETE_CLIENT[:-1]:
+            await self._conn.execute(statement, params)
+        result = await self._conn.execute(_DELETE_CLIENT[-1], params)
+        return result.rowcount > 0
+
+
+class SqlUserRepository(UserRepository):
+    """End-user accounts. Usernames arrive lower-cased, so equality is case-insensitive."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, user_id: str) -> User | None:
+        row = (await self._conn.execute(_GET_USER, {"user_id": user_id})).first()
+        return None if row is None else user_from_row(row)
+
+    async def get_by_username(self, username: str) -> User | None:
+        row = (await self._conn.execute(_GET_USER_BY_NAME, {"username": username})).first()
+        return None if row is None else user_from_row(row)
+
+    async def add(self, user: User) -> None:
+        """Create an account; ``DuplicateError`` if the id or username is taken."""
+        await insert_new(self._conn, users, user_values(user))
+
+    async def list(self) -> list[User]:
+        """All users, ordered by username."""
+        return [user_from_row(row) for row in await self._conn.execute(_LIST_USERS)]
+
+    async def set_password(self, user_id: str, password_hash: str, now: datetime) -> bool:
+        params = {"user_id": user_id, "new_hash": password_hash, "now": now}
+        return (await self._conn.execute(_SET_PASSWORD, params)).rowcount > 0
+
+    async def set_disabled(self, user_id: str, disabled: bool, now: datetime) -> bool:
+        params = {"user_id": user_id, "new_disabled": disabled, "now": now}
+        return (await self._conn.execute(_SET_DISABLED, params)).rowcount > 0
+
+
+class SqlGrantRepository(GrantRepository):
+    """Consents of users to clients (RFC 6749 §1.3); tokens refer to the grant they came from."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def find(self, user_id: str, client_id: str) -> Grant | None:
+        params = {"user_id": user_id, "client_id": client_id}
+        row = (await self._conn.execute(_FIND_GRANT, params)).first()
+        return None if row is None else grant_from_row(row)
+
+    async def save(self, grant: Grant) -> None:
+        """Insert, or update in place by id (codes and tokens keep pointing at it)."""
+        await self._conn.execute(upsert_statement(self._conn, grants), grant_values(grant))
+
+    async def revoke(self, grant_id: str, now: datetime) -> None:
+        """Revoke the grant and every access token issued under it (RFC 7009 §2.1: revoking
+        a grant invalidates the tokens based on it). Already revoked rows keep their time."""
+        params = {"grant": grant_id, "now": now}
+        await self._conn.execute(_REVOKE_GRANT, params)
+        await self._conn.execute(_REVOKE_GRANT_TOKENS, params)

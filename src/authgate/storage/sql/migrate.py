@@ -1,0 +1,151 @@
+"""Schema migrations (Alembic) run from async code, and the schema state check done at startup.
+
+No ``alembic.ini`` is needed: the Alembic ``Config`` is built here, pointing at the
+``migrations`` directory shipped inside the package. Alembic's command API is synchronous; it
+runs through ``AsyncConnection.run_sync`` on a connection opened here, so :func:`upgrade` works
+inside a running event loop (the server) as well as under ``asyncio.run`` (the CLI).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from contextlib import AsyncExitStack
+from functools import cache
+from typing import Final, Literal
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from authgate.storage.sql.engine import (
+    create_engine,
+    is_memory_sqlite,
+    unavailable_as_storage_error,
+)
+
+__all__ = ["HEAD_REVISION", "SCRIPT_LOCATION", "SchemaState", "classify", "schema_state", "upgrade"]
+
+SchemaState = Literal["current", "uninitialized", "outdated", "newer"]
+
+SCRIPT_LOCATION: Final = "authgate.storage.sql:migrations"
+
+_MIGRATION_LOCK_KEY: Final = 0x61757468676174  # "authgat": one PostgreSQL advisory lock id
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    return config
+
+
+@cache
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_config())
+
+
+def _head() -> str:
+    head = _script().get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migration found in {SCRIPT_LOCATION}")
+    return head
+
+
+HEAD_REVISION: Final[str] = _head()
+"""The newest migration revision this code knows, i.e. the schema it expects."""
+
+
+async def upgrade(url: str) -> None:
+    """Migrate the database at ``url`` to :data:`HEAD_REVISION` (a no-op when current).
+
+    The whole migration is one transaction holding a database-wide lock, so nodes that start
+    together migrate one after the other (the later ones find nothing left to do) and a failed
+    migration leaves the schema as it was. Raises ``StorageUnavailable`` if the database cannot
+    be reached.
+
+    A no-op for an in-memory SQLite URL: such a database would vanish with the migration's
+    connection, and ``open_storage`` creates the current schema in its own.
+    """
+    if is_memory_sqlite(url):
+        return
+    engine = create_engine(url, command_timeout=None)
+    try:
+        async with AsyncExitStack() as stack:
+            # Only reaching the database and its lock means "unavailable"; an error in a
+            # migration script is a bug to report as it is.
+            async with unavailable_as_storage_error():
+                conn = await stack.enter_async_context(engine.connect())
+                await _begin_locked(conn)
+            await conn.run_sync(_upgrade_to_head)
+            if conn.dialect.name == "sqlite":
+                await _check_foreign_keys(conn)
+            await conn.commit()
+    finally:
+        await engine.dispose()
+
+
+async def _begin_locked(conn: AsyncConnection) -> None:
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+        return
+    # SQLite's procedure for schema changes (https://www.sqlite.org/lang_altertable.html):
+    # foreign keys off (only possible outside a transaction; batch mode copies and drops
+    # tables), then an explicit transaction, since the sqlite3 driver would otherwise commit
+    # each DDL statement on its own; IMMEDIATE takes the write lock before reading the version.
+    await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    await conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def _check_foreign_keys(conn: AsyncConnection) -> None:
+    violations = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+    if violations:
+        raise RuntimeError(f"migration left rows violating foreign keys: {violations[:5]}")
+
+
+def _upgrade_to_head(connection: Connection) -> None:
+    config = _config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+async def schema_state(url: str) -> SchemaState:
+    """Compare the database's migration revision with this code's (see :func:`classify`).
+
+    Raises ``StorageUnavailable`` if the database cannot be reached. An in-memory SQLite URL
+    is always ``current``: ``open_storage`` creates the current schema in it.
+    """
+    if is_memory_sqlite(url):
+        return "current"
+    engine = create_engine(url)
+    try:
+        async with unavailable_as_storage_error(), engine.connect() as conn:
+            current = await conn.run_sync(_current_heads)
+    finally:
+        await engine.dispose()
+    script = _script()
+    known = {revision.revision for revision in script.walk_revisions()}
+    return classify(current, known=known, heads=script.get_heads())
+
+
+def _current_heads(connection: Connection) -> tuple[str, ...]:
+    return MigrationContext.configure(connection).get_current_heads()
+
+
+def classify(
+    current: Collection[str], *, known: Collection[str], heads: Collection[str]
+) -> SchemaState:
+    """The schema state from the database's revisions and the migration scripts.
+
+    ``uninitialized``: never migrated; ``current``: at the head; ``outdated``: at an older
+    known revision (run ``upgrade``); ``newer``: at a revision this code does not know, i.e.
+    migrated by a newer release (running this one against it could corrupt data).
+    """
+    if not current:
+        return "uninitialized"
+    if not set(current) <= set(known):
+        return "newer"
+    if set(current) == set(heads):
+        return "current"
+    return "outdated"

@@ -1,0 +1,164 @@
+"""The SQL implementation of :class:`authgate.storage.base.Storage` (SQLite and PostgreSQL).
+
+A :class:`SqlTransaction` is one database transaction on one connection; its repositories are
+thin wrappers that run prebuilt SQLAlchemy Core statements on that connection. The repository
+classes live in ``accounts``, ``tokens`` and ``instance`` and are re-exported here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from authgate.storage.base import Storage, Transaction
+from authgate.storage.sql.accounts import (
+    SqlClientRepository,
+    SqlGrantRepository,
+    SqlUserRepository,
+)
+from authgate.storage.sql.engine import (
+    create_engine,
+    is_memory_sqlite,
+    unavailable_as_storage_error,
+)
+from authgate.storage.sql.instance import (
+    SqlKeyRepository,
+    SqlSecretRepository,
+    SqlThrottleRepository,
+)
+from authgate.storage.sql.schema import metadata
+from authgate.storage.sql.tokens import (
+    SqlAccessTokenRepository,
+    SqlCodeRepository,
+    SqlInteractionRepository,
+    SqlSessionRepository,
+)
+
+__all__ = [
+    "SqlStorage",
+    "SqlTransaction",
+    "open_storage",
+    "SqlAccessTokenRepository",
+    "SqlClientRepository",
+    "SqlCodeRepository",
+    "SqlGrantRepository",
+    "SqlInteractionRepository",
+    "SqlKeyRepository",
+    "SqlSecretRepository",
+    "SqlSessionRepository",
+    "SqlThrottleRepository",
+    "SqlUserRepository",
+]
+
+
+class SqlTransaction(Transaction):
+    """The repositories of one open transaction, all sharing its connection."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    @property
+    def connection(self) -> AsyncConnection:
+        """The underlying connection, for maintenance tasks outside the repository interfaces."""
+        return self._conn
+
+    @property
+    def clients(self) -> SqlClientRepository:
+        return SqlClientRepository(self._conn)
+
+    @property
+    def users(self) -> SqlUserRepository:
+        return SqlUserRepository(self._conn)
+
+    @property
+    def grants(self) -> SqlGrantRepository:
+        return SqlGrantRepository(self._conn)
+
+    @property
+    def codes(self) -> SqlCodeRepository:
+        return SqlCodeRepository(self._conn)
+
+    @property
+    def access_tokens(self) -> SqlAccessTokenRepository:
+        return SqlAccessTokenRepository(self._conn)
+
+    @property
+    def sessions(self) -> SqlSessionRepository:
+        return SqlSessionRepository(self._conn)
+
+    @property
+    def interactions(self) -> SqlInteractionRepository:
+        return SqlInteractionRepository(self._conn)
+
+    @property
+    def keys(self) -> SqlKeyRepository:
+        return SqlKeyRepository(self._conn)
+
+    @property
+    def throttle(self) -> SqlThrottleRepository:
+        return SqlThrottleRepository(self._conn)
+
+    @property
+    def secrets(self) -> SqlSecretRepository:
+        return SqlSecretRepository(self._conn)
+
+
+class SqlStorage(Storage):
+    """Transactions on an async SQLAlchemy engine.
+
+    ``serialize`` runs one transaction at a time: an in-memory SQLite database lives in a
+    single connection shared by everyone, and SQLite keeps one transaction per connection, so
+    concurrent transactions would otherwise commit or roll back each other's work.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, serialize: bool = False) -> None:
+        self._engine = engine
+        self._lock = asyncio.Lock() if serialize else None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine, for maintenance tasks (purging, migrations, tests)."""
+        return self._engine
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqlTransaction]:
+        """``BEGIN`` … ``COMMIT``, or ``ROLLBACK`` if the block raises.
+
+        Connection failures and timeouts, whether on connect, inside the block or on commit,
+        become ``StorageUnavailable`` (the request may be retried later).
+        """
+        guard: AbstractAsyncContextManager[object] = self._lock or nullcontext()
+        async with guard, unavailable_as_storage_error(), self._engine.begin() as conn:
+            yield SqlTransaction(conn)
+
+    async def ping(self) -> None:
+        """Raise ``StorageUnavailable`` unless the database answers a trivial query."""
+        guard: AbstractAsyncContextManager[object] = self._lock or nullcontext()
+        async with guard, unavailable_as_storage_error(), self._engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        await self._engine.dispose()
+
+
+async def open_storage(url: str) -> SqlStorage:
+    """Storage for the database at ``url`` (see ``engine.normalize_url`` for accepted forms).
+
+    Connects lazily: an unreachable database shows up as ``StorageUnavailable`` on use (and
+    in :meth:`SqlStorage.ping`), so a server can start and report itself not ready. The schema
+    must be current (``migrate.upgrade``), except for an in-memory SQLite database, which
+    exists only inside this storage and so is created here from ``schema.metadata``.
+    """
+    engine = create_engine(url)
+    if not is_memory_sqlite(url):
+        return SqlStorage(engine)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    return SqlStorage(engine, serialize=True)

@@ -1,0 +1,272 @@
+"""The SQL schema, shared by SQLite and PostgreSQL (SQLAlchemy Core tables, no ORM).
+
+Portable column types keep one schema and one migration history for both databases:
+
+* timestamps are epoch seconds in a double (:class:`UtcDateTime`), read back as aware UTC
+  ``datetime`` values, so comparisons such as ``expires_at > :now`` are plain number comparisons
+  with no time-zone handling left to either database;
+* tuples of strings and JSON objects are JSON text (:class:`StrTuple`, :class:`JsonObject`).
+
+Only hashes of codes, tokens, session ids and client secrets are stored (RFC 9700 §4.14). Every
+row with a lifetime has an indexed ``expires_at`` so that expired rows can be purged cheaply.
+
+Constraint names follow :data:`NAMING_CONVENTION` so that later migrations (SQLite batch mode
+included) can refer to them by name. ``migrations/versions/0001_initial.py`` must create exactly
+these tables; ``tests/storage`` compares the two.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Dialect,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "metadata",
+    "clients",
+    "users",
+    "grants",
+    "codes",
+    "access_tokens",
+    "sessions",
+    "interactions",
+    "signing_keys",
+    "login_throttle",
+    "instance_secrets",
+    "JsonObject",
+    "StrTuple",
+    "UtcDateTime",
+]
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware ``datetime`` stored as epoch seconds (DOUBLE PRECISION / REAL).
+
+    A double holds microsecond precision for present-day epochs, and both databases compare it
+    natively, so expiry checks need no dialect-specific date functions. Naive datetimes are
+    rejected: models always carry aware datetimes (design convention 4) and silently assuming
+    local time would shift every expiry.
+    """
+
+    impl = Double
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> float | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: storage needs timezone-aware values")
+        return value.timestamp()
+
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return datetime.fromtimestamp(float(value), tz=UTC)
+
+
+class StrTuple(TypeDecorator[tuple[str, ...]]):
+    """A tuple of strings stored as a JSON array (scopes, redirect URIs, grant types...)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: tuple[str, ...] | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return orjson.dumps(list(value)).decode()
+
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        return tuple(orjson.loads(value))
+
+
+class JsonObject(TypeDecorator[dict[str, Any]]):
+    """A JSON object stored as text (client JWKS and metadata, pending authorization requests).
+
+    Text rather than the JSON/JSONB types keeps SQLite and PostgreSQL identical; these values
+    are only ever read whole, never queried into.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: dict[str, Any] | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return orjson.dumps(value).decode()
+
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        loaded: dict[str, Any] = orjson.loads(value)
+        return loaded
+
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+clients = Table(
+    "clients",
+    metadata,
+    Column("client_id", String, primary_key=True),
+    Column("redirect_uris", StrTuple, nullable=False),
+    Column("token_endpoint_auth_method", String, nullable=False),
+    Column("grant_types", StrTuple, nullable=False),
+    Column("response_types", StrTuple, nullable=False),
+    Column("secret_hash", String),
+    Column("scope", StrTuple),
+    Column("client_name", Text),
+    Column("application_type", String, nullable=False),
+    Column("id_token_signed_response_alg", String),
+    Column("post_logout_redirect_uris", StrTuple, nullable=False),
+    Column("jwks", JsonObject),
+    Column("jwks_uri", Text),
+    Column("metadata", JsonObject, nullable=False),
+    Column("created_at", UtcDateTime),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("username", String, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("email", Text),
+    Column("email_verified", Boolean, nullable=False),
+    Column("name", Text),
+    Column("given_name", Text),
+    Column("family_name", Text),
+    Column("disabled", Boolean, nullable=False),
+    Column("created_at", UtcDateTime),
+    Column("updated_at", UtcDateTime),
+    UniqueConstraint("username"),
+)
+
+grants = Table(
+    "grants",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("user_id", String, ForeignKey("users.id"), nullable=False),
+    Column("client_id", String, ForeignKey("clients.client_id"), nullable=False),
+    Column("scopes", StrTuple, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+    Index("ix_grants_user_id_client_id", "user_id", "client_id"),
+    # Deleting a client deletes its grants; without this PostgreSQL would scan the table.
+    Index("ix_grants_client_id", "client_id"),
+)
+
+codes = Table(
+    "codes",
+    metadata,
+    Column("code_hash", String, primary_key=True),
+    Column("family_id", String, nullable=False),
+    Column("client_id", String, ForeignKey("clients.client_id"), nullable=False),
+    Column("user_id", String, ForeignKey("users.id"), nullable=False),
+    Column("grant_id", String, ForeignKey("grants.id"), nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("redirect_uri_provided", Boolean, nullable=False),
+    Column("scopes", StrTuple, nullable=False),
+    Column("code_challenge", String, nullable=False),
+    Column("nonce", Text),
+    Column("auth_time", UtcDateTime, nullable=False),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("consumed_at", UtcDateTime),
+    Index("ix_codes_expires_at", "expires_at"),
+)
+
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("token_hash", String, primary_key=True),
+    Column("client_id", String, ForeignKey("clients.client_id"), nullable=False),
+    Column("user_id", String, ForeignKey("users.id")),
+    Column("grant_id", String, ForeignKey("grants.id")),
+    Column("family_id", String),
+    Column("scopes", StrTuple, nullable=False),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+    Index("ix_access_tokens_family_id", "family_id"),
+    Index("ix_access_tokens_grant_id", "grant_id"),
+    # Deleting a client deletes its tokens; without this PostgreSQL would scan the table.
+    Index("ix_access_tokens_client_id", "client_id"),
+    Index("ix_access_tokens_expires_at", "expires_at"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id_hash", String, primary_key=True),
+    Column("user_id", String, ForeignKey("users.id"), nullable=False),
+    Column("auth_time", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index("ix_sessions_expires_at", "expires_at"),
+)
+
+interactions = Table(
+    "interactions",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("browser_hash", String, nullable=False),
+    Column("request", JsonObject, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index("ix_interactions_expires_at", "expires_at"),
+)
+
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("kid", String, primary_key=True),
+    Column("alg", String, nullable=False),
+    Column("private_jwk", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("active", Boolean, nullable=False),
+)
+
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("window_start", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index("ix_login_throttle_expires_at", "expires_at"),
+)
+
+instance_secrets = Table(
+    "instance_secrets",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("value", LargeBinary, nullable=False),
+)

@@ -1,0 +1,171 @@
+"""SQL repositories for short-lived credentials: authorization codes, access tokens, browser
+sessions and pending interactions. All are looked up by hash or random id, never by raw value."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from authgate.core.models import AccessToken, AuthorizationCode, Interaction, Session, TokenHash
+from authgate.storage.base import (
+    AccessTokenRepository,
+    CodeRepository,
+    Consumed,
+    InteractionRepository,
+    Replayed,
+    SessionRepository,
+)
+from authgate.storage.sql.dialect import insert_new
+from authgate.storage.sql.rows import (
+    access_token_from_row,
+    access_token_values,
+    code_from_row,
+    code_values,
+    interaction_from_row,
+    interaction_values,
+    session_from_row,
+    session_values,
+)
+from authgate.storage.sql.schema import UtcDateTime, access_tokens, codes, interactions, sessions
+
+__all__ = [
+    "SqlAccessTokenRepository",
+    "SqlCodeRepository",
+    "SqlInteractionRepository",
+    "SqlSessionRepository",
+]
+
+_NOW = bindparam("now", type_=UtcDateTime)
+# Parameters of UPDATE statements may not share a column's name (SQLAlchemy reserves those).
+
+_CONSUME_CODE = (
+    update(codes)
+    .where(
+        codes.c.code_hash == bindparam("hash"),
+        codes.c.consumed_at.is_(None),
+        codes.c.expires_at > _NOW,
+    )
+    .values(consumed_at=_NOW)
+    .returning(*codes.c)
+)
+_GET_CODE = select(codes).where(codes.c.code_hash == bindparam("hash"))
+
+_GET_TOKEN = select(access_tokens).where(access_tokens.c.token_hash == bindparam("token_hash"))
+_REVOKE_FAMILY = (
+    update(access_tokens)
+    .where(
+        access_tokens.c.family_id == bindparam("family"),
+        access_tokens.c.revoked_at.is_(None),
+    )
+    .values(revoked_at=_NOW)
+)
+
+_GET_SESSION = select(sessions).where(
+    sessions.c.id_hash == bindparam("id_hash"), sessions.c.expires_at > _NOW
+)
+_DELETE_SESSION = delete(sessions).where(sessions.c.id_hash == bindparam("id_hash"))
+
+_GET_INTERACTION = select(interactions).where(
+    interactions.c.id == bindparam("interaction_id"), interactions.c.expires_at > _NOW
+)
+_DELETE_INTERACTION = delete(interactions).where(interactions.c.id == bindparam("interaction_id"))
+
+
+class SqlCodeRepository(CodeRepository):
+    """Authorization codes, single use (RFC 6749 §4.1.2, §10.5; OAuth 2.1 §4.1.3)."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, code: AuthorizationCode) -> None:
+        await insert_new(self._conn, codes, code_values(code))
+
+    async def consume(self, code_hash: TokenHash, now: datetime) -> Consumed | Replayed | None:
+        """Mark the code consumed with one conditional ``UPDATE … RETURNING``.
+
+        The database serialises concurrent updates of the row, and the condition
+        ``consumed_at IS NULL`` is re-checked by each, so exactly one caller gets ``Consumed``
+        however requests interleave. A caller that loses reads the row to tell a replay
+        (RFC 6749 §4.1.2: the server should then revoke the code's tokens) from an unknown or
+        expired code.
+        """
+        params = {"hash": code_hash, "now": now}
+        row = (await self._conn.execute(_CONSUME_CODE, params)).first()
+        if row is not None:
+            return Consumed(code_from_row(row))
+        row = (await self._conn.execute(_GET_CODE, params)).first()
+        if row is not None and row.consumed_at is not None:
+            return Replayed(code_from_row(row))
+        return None
+
+
+class SqlAccessTokenRepository(AccessTokenRepository):
+    """Opaque access tokens by hash (RFC 6749 §1.4); ``family_id`` links the tokens descending
+    from one authorization code so a replay can revoke them together."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, token: AccessToken) -> None:
+        await insert_new(self._conn, access_tokens, access_token_values(token))
+
+    async def get(self, token_hash: TokenHash) -> AccessToken | None:
+        """The token whether or not it is still active; callers decide with ``is_active``."""
+        row = (await self._conn.execute(_GET_TOKEN, {"token_hash": token_hash})).first()
+        return None if row is None else access_token_from_row(row)
+
+    async def revoke_family(self, family_id: str, now: datetime) -> int:
+        """Revoke every token of the family (RFC 6749 §4.1.2, §10.5: code replay); returns how
+        many were newly revoked, so the caller can tell whether anything was still live."""
+        params = {"family": family_id, "now": now}
+        return (await self._conn.execute(_REVOKE_FAMILY, params)).rowcount
+
+
+class SqlSessionRepository(SessionRepository):
+    """Server-side browser sessions, keyed by the hash of the cookie's random id."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, session: Session) -> None:
+        await insert_new(self._conn, sessions, session_values(session))
+
+    async def get(self, id_hash: TokenHash, now: datetime) -> Session | None:
+        """The session unless it has expired (expired rows stay until purged)."""
+        params = {"id_hash": id_hash, "now": now}
+        row = (await self._conn.execute(_GET_SESSION, params)).first()
+        return None if row is None else session_from_row(row)
+
+    async def delete(self, id_hash: TokenHash) -> None:
+        await self._conn.execute(_DELETE_SESSION, {"id_hash": id_hash})
+
+
+class SqlInteractionRepository(InteractionRepository):
+    """Authorization requests waiting for login or consent (OIDC Core §3.1.2.3, §3.1.2.4)."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, interaction: Interaction) -> None:
+        await insert_new(self._conn, interactions, interaction_values(interaction))
+
+    async def get(self, interaction_id: str, now: datetime) -> Interaction | None:
+        params = {"interaction_id": interaction_id, "now": now}
+        row = (await self._conn.execute(_GET_INTERACTION, params)).first()
+        return None if row is None else interaction_from_row(row)
+
+    async def delete(self, interaction_id: str) -> bool:
+        """True only for the call that removed the row: of two concurrent completions of the
+        same interaction, one wins and the other must not issue a code."""
+        result = await self._conn.execute(_DELETE_INTERACTION, {"interaction_id": interaction_id})
+        return result.rowcount == 1

@@ -1,0 +1,78 @@
+"""Protocol values. Spec: RFC 6749 §2.1; RFC 7591 §2; RFC 7662 §2.2; OIDC Core §3.1.2.4."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import pytest
+
+from authgate.core.models import (
+    AccessToken,
+    AuthMethod,
+    AuthorizationRequest,
+    ResponseMode,
+    TokenHash,
+)
+from tests.unit.core.factories import NOW, auth_request, client, grant
+
+
+def test_rfc6749_2_1_public_client_has_auth_method_none() -> None:
+    assert client(token_endpoint_auth_method=AuthMethod.NONE).is_public
+    assert not client(token_endpoint_auth_method=AuthMethod.PRIVATE_KEY_JWT).is_public
+
+
+def test_rfc7591_2_client_allows_only_registered_grants() -> None:
+    c = client(grant_types=("authorization_code",))
+    assert c.allows_grant("authorization_code")
+    assert not c.allows_grant("refresh_token")
+
+
+def test_oidc_core_3_1_2_4_grant_covers_subsets_only() -> None:
+    g = grant(scopes=("openid", "profile"))
+    assert g.covers(())
+    assert g.covers(("profile",))
+    assert g.covers(("profile", "openid"))
+    assert not g.covers(("openid", "email"))
+
+
+def test_oidc_core_3_1_2_4_revoked_grant_covers_nothing() -> None:
+    assert not grant(revoked_at=NOW).covers(())
+
+
+def test_rfc7662_2_2_access_token_active_until_expiry_or_revocation() -> None:
+    token = AccessToken(
+        token_hash=TokenHash("ab" * 32),
+        client_id="client-1",
+        user_id="user-1",
+        grant_id="grant-1",
+        family_id="fam-1",
+        scopes=("openid",),
+        issued_at=NOW,
+        expires_at=NOW + timedelta(hours=1),
+    )
+    assert token.is_active(NOW)
+    assert token.is_active(NOW + timedelta(minutes=59, seconds=59))
+    assert not token.is_active(NOW + timedelta(hours=1))
+    assert not dataclasses.replace(token, revoked_at=NOW).is_active(NOW)
+
+
+def test_authorization_request_json_round_trip() -> None:
+    request = auth_request(
+        state="s",
+        nonce="n",
+        response_mode=ResponseMode.FORM_POST,
+        prompt=frozenset({"login", "consent"}),
+        max_age=0,
+        login_hint="alice",
+        ui_locales="en fr",
+    )
+    data = request.to_json()
+    assert data["prompt"] == ["consent", "login"]
+    assert data["response_mode"] == "form_post"
+    assert AuthorizationRequest.from_json(data) == request
+
+
+def test_models_are_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        client().client_id = "other"  # type: ignore[misc]

@@ -1,0 +1,88 @@
+"""Hashing of passwords and tokens. Spec: RFC 9106 (argon2id); RFC 9700 §4.14.2;
+RFC 6749 §10.3, §10.5."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import pytest
+
+from authgate.crypto.hashing import PasswordHashing, TokenHasher, constant_time_equals
+
+# Small argon2 parameters keep the unit suite fast; the algorithm is the same.
+FAST = {"time_cost": 1, "memory_kib": 1024, "parallelism": 1}
+
+
+@pytest.fixture(scope="module")
+def passwords() -> PasswordHashing:
+    return PasswordHashing(**FAST)
+
+
+def test_rfc9106_hash_is_argon2id_and_verifies(passwords: PasswordHashing) -> None:
+    stored = passwords.hash("correct horse battery staple")
+    assert stored.startswith("$argon2id$")
+    assert "m=1024,t=1,p=1" in stored
+    assert passwords.verify(stored, "correct horse battery staple") is True
+
+
+def test_rfc9106_hash_is_salted(passwords: PasswordHashing) -> None:
+    assert passwords.hash("same") != passwords.hash("same")
+
+
+def test_rfc9106_wrong_password_is_false(passwords: PasswordHashing) -> None:
+    stored = passwords.hash("right")
+    assert passwords.verify(stored, "wrong") is False
+    assert passwords.verify(stored, "Right") is False
+    assert passwords.verify(stored, "") is False
+
+
+def test_owasp_unknown_user_none_hash_is_false(passwords: PasswordHashing) -> None:
+    assert passwords.verify(None, "anything") is False
+    # Even the dummy password must not sign in a user without a hash.
+    assert passwords.verify(None, "authgate-dummy-password") is False
+
+
+@pytest.mark.parametrize("stored", ["", "not-a-hash", "$argon2id$v=19$m=1024,t=1,p=1$bad$bad"])
+def test_rfc9106_malformed_stored_hash_is_false(passwords: PasswordHashing, stored: str) -> None:
+    assert passwords.verify(stored, "x") is False
+
+
+def test_rfc9106_needs_rehash_when_parameters_change(passwords: PasswordHashing) -> None:
+    stored = passwords.hash("pw")
+    assert passwords.needs_rehash(stored) is False
+    stronger = PasswordHashing(time_cost=2, memory_kib=2048, parallelism=1)
+    assert stronger.needs_rehash(stored) is True
+    assert stronger.verify(stored, "pw") is True
+
+
+def test_rfc9700_4_14_2_token_hash_is_deterministic_hmac_sha256() -> None:
+    hasher = TokenHasher(b"k" * 32)
+    expected = hmac.new(b"k" * 32, b"agat_token", hashlib.sha256).hexdigest()
+    assert hasher("agat_token") == expected
+    assert hasher("agat_token") == hasher("agat_token")
+    assert len(expected) == 64
+
+
+def test_rfc9700_4_14_2_token_hash_depends_on_key_and_token() -> None:
+    a, b = TokenHasher(b"a" * 32), TokenHasher(b"b" * 32)
+    assert a("t") != b("t")
+    assert a("t") != a("u")
+    assert a("t") != "t"
+
+
+def test_rfc9700_4_14_2_derived_keys_differ_per_label_and_from_hashes() -> None:
+    hasher = TokenHasher(b"k" * 32)
+    csrf, other = hasher.derive("csrf"), hasher.derive("other")
+    assert csrf != other
+    assert hasher.derive("csrf") == csrf
+    assert len(csrf) == 32
+    assert csrf.hex() != hasher("csrf")
+    assert TokenHasher(b"j" * 32).derive("csrf") != csrf
+
+
+def test_rfc6749_10_3_constant_time_equals() -> None:
+    assert constant_time_equals("abc", "abc")
+    assert constant_time_equals(b"abc", "abc")
+    assert not constant_time_equals("abc", "abd")
+    assert not constant_time_equals("abc", "abcd")
