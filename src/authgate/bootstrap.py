@@ -68,12 +68,16 @@ async def ensure_keys(storage: Storage, encryptor: KeyEncryptor) -> KeySet:
     return KeySet.from_records(records, encryptor)
 
 
+# offline_access promises a refresh token; it is offered once the refresh grant exists.
+SERVER_SCOPES = tuple(s for s in OIDC_SCOPES if s != "offline_access")
+
+
 def supported_scopes(settings: Settings) -> frozenset[str]:
-    return frozenset(OIDC_SCOPES) | frozenset(settings.extra_scopes)
+    return frozenset(SERVER_SCOPES) | frozenset(settings.extra_scopes)
 
 
 def discovery_document(settings: Settings, endpoints: Endpoints, keys: KeySet) -> bytes:
-    scopes = tuple(OIDC_SCOPES) + tuple(s for s in settings.extra_scopes if s not in OIDC_SCOPES)
+    scopes = SERVER_SCOPES + tuple(s for s in settings.extra_scopes if s not in SERVER_SCOPES)
     meta = server_metadata(
         issuer=endpoints.issuer,
         authorization_endpoint=endpoints.authorization,
