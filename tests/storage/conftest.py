@@ -1,0 +1,159 @@
+"""Backends for the storage contract suite.
+
+``storage`` is parametrized over SQLite (a fresh migrated file per test) and PostgreSQL (one
+uniquely named database per test session, migrated once and emptied before each test, dropped
+at the end). PostgreSQL tests are skipped when the server is unreachable, except under
+``CI=true`` where that is a failure: CI must never pass by silently skipping them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import make_url
+
+from authgate.storage.sql import SqlStorage, open_storage, upgrade
+from authgate.storage.sql.schema import metadata
+
+from .factories import Seed, seed
+
+# The maintenance databases tried in turn, unless AUTHGATE_TEST_POSTGRES_URL names one.
+DEFAULT_ADMIN_URLS = (
+    "postgresql://postgres@127.0.0.1:5432/postgres",
+    "postgresql://postgres@127.0.0.1:5432/test",
+)
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def _admin_urls() -> tuple[str, ...]:
+    configured = os.environ.get("AUTHGATE_TEST_POSTGRES_URL")
+    if not configured:
+        return DEFAULT_ADMIN_URLS
+    # asyncpg takes a plain libpq-style URL.
+    return (configured.replace("postgresql+asyncpg://", "postgresql://", 1),)
+
+
+def _database_url(admin_url: str, name: str) -> str:
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+async def _admin_execute(admin_url: str, statement: str) -> None:
+    conn = await asyncpg.connect(admin_url, timeout=3)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def create_database(admin_url: str) -> str:
+    """A new, empty, uniquely named database; returns its URL."""
+    name = f"authgate_test_{uuid.uuid4().hex[:12]}"
+    await _admin_execute(admin_url, f'CREATE DATABASE "{name}"')
+    return _database_url(admin_url, name)
+
+
+async def drop_database(admin_url: str, url: str) -> None:
+    name = make_url(url).database
+    await _admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    """The first maintenance database URL whose server answers."""
+    problems: list[str] = []
+    for url in _admin_urls():
+        try:
+            asyncio.run(_admin_execute(url, "SELECT 1"))
+        except (OSError, asyncpg.PostgresError) as exc:
+            problems.append(f"{make_url(url)!r}: {exc}")
+        else:
+            return url
+    message = "PostgreSQL unreachable: " + "; ".join(problems)
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_admin_url: str) -> Iterator[str]:
+    """A migrated database shared by the session's PostgreSQL tests."""
+    url = asyncio.run(create_database(pg_admin_url))
+    try:
+        asyncio.run(upgrade(url))
+        yield url
+    finally:
+        asyncio.run(drop_database(pg_admin_url, url))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (cheaper than migrating each time)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "authgate.db"
+    asyncio.run(upgrade(f"sqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a migrated database for this test (PostgreSQL: emptied by ``storage``)."""
+    if backend == "postgresql":
+        url: str = request.getfixturevalue("pg_url")
+        return url
+    template: Path = request.getfixturevalue("sqlite_template")
+    path = tmp_path / "authgate.db"
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+async def storage(backend: str, db_url: str) -> AsyncIterator[SqlStorage]:
+    store = await open_storage(db_url)
+    if backend == "postgresql":
+        # Empty the shared database. DELETE, not TRUNCATE: ten times faster on tiny tables.
+        async with store.engine.begin() as conn:
+            for table in reversed(metadata.sorted_tables):
+                await conn.execute(table.delete())
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+def empty_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a new database that has never been migrated."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    # A synchronous fixture: the session fixture it may set up runs its own event loop.
+    admin_url: str = request.getfixturevalue("pg_admin_url")
+    url = asyncio.run(create_database(admin_url))
+    try:
+        yield url
+    finally:
+        asyncio.run(drop_database(admin_url, url))
+
+
+@pytest.fixture
+def now() -> datetime:
+    """A fixed instant with microseconds, to check that timestamps round-trip exactly."""
+    return datetime(2025, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
+
+
+@pytest.fixture
+async def seeded(storage: SqlStorage, now: datetime) -> Seed:
+    """A client, a user and a grant between them, which codes and tokens refer to."""
+    return await seed(storage, now)

@@ -1,0 +1,146 @@
+"""Grants (RFC 6749 §1.3) and access tokens (RFC 6749 §1.4): cascading revocation."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+
+import pytest
+
+from authgate.core.models import TokenHash
+from authgate.storage.base import DuplicateError
+from authgate.storage.sql import SqlStorage
+
+from . import factories as f
+from .factories import Seed
+
+
+async def test_find_returns_the_active_grant(storage: SqlStorage, seeded: Seed) -> None:
+    async with storage.transaction() as tx:
+        assert await tx.grants.find(f.USER_ID, f.CLIENT_ID) == seeded.grant
+        assert await tx.grants.find(f.USER_ID, "other") is None
+        assert await tx.grants.find("nobody", f.CLIENT_ID) is None
+
+
+async def test_save_replaces_a_grant_by_id(
+    storage: SqlStorage, seeded: Seed, now: datetime
+) -> None:
+    widened = dataclasses.replace(
+        seeded.grant, scopes=("openid", "profile", "email"), updated_at=now + timedelta(days=1)
+    )
+    async with storage.transaction() as tx:
+        await tx.grants.save(widened)
+    async with storage.transaction() as tx:
+        assert await tx.grants.find(f.USER_ID, f.CLIENT_ID) == widened
+
+
+async def test_revoke_cascades_to_the_grants_tokens(
+    storage: SqlStorage, seeded: Seed, now: datetime
+) -> None:
+    later = now + timedelta(minutes=5)
+    async with storage.transaction() as tx:
+        await tx.users.add(f.user("user-2", "bob"))
+        await tx.grants.save(f.grant(now, "grant-2", user_id="user-2"))
+        await tx.access_tokens.add(f.access_token(now, "t1"))
+        await tx.access_tokens.add(f.access_token(now, "t2", family_id="family-2"))
+        await tx.access_tokens.add(f.access_token(now, "t3", revoked_at=now))
+        await tx.access_tokens.add(f.access_token(now, "t4", grant_id="grant-2", user_id="user-2"))
+
+    async with storage.transaction() as tx:
+        await tx.grants.revoke(f.GRANT_ID, later)
+
+    async with storage.transaction() as tx:
+        assert await tx.grants.find(f.USER_ID, f.CLIENT_ID) is None
+        revoked = {h: await tx.access_tokens.get(TokenHash(h)) for h in ("t1", "t2", "t3", "t4")}
+        assert await tx.grants.find("user-2", f.CLIENT_ID) is not None
+    assert {h: t.revoked_at for h, t in revoked.items() if t} == {
+        "t1": later,
+        "t2": later,
+        "t3": now,  # already revoked: keeps its time
+        "t4": None,  # another grant
+    }
+
+
+async def test_a_new_grant_after_revocation_is_found(
+    storage: SqlStorage, seeded: Seed, now: datetime
+) -> None:
+    async with storage.transaction() as tx:
+        await tx.grants.revoke(f.GRANT_ID, now)
+        fresh = f.grant(now, "grant-new", scopes=("openid",))
+        await tx.grants.save(fresh)
+        assert await tx.grants.find(f.USER_ID, f.CLIENT_ID) == fresh
+
+
+async def test_revoking_twice_keeps_the_first_time(
+    storage: SqlStorage, seeded: Seed, now: datetime
+) -> None:
+    token = f.access_token(now)
+    async with storage.transaction() as tx:
+        await tx.access_tokens.add(token)
+        await tx.grants.revoke(f.GRANT_ID, now)
+        await tx.grants.revoke(f.GRANT_ID, now + timedelta(hours=1))
+        await tx.grants.revoke("unknown-grant", now)
+        stored = await tx.access_tokens.get(token.token_hash)
+    assert stored is not None
+    assert stored.revoked_at == now
+
+
+async def test_access_token_round_trips(storage: SqlStorage, seeded: Seed, now: datetime) -> None:
+    user_token = f.access_token(now, "user-token")
+    client_token = f.access_token(
+        now, "cc-token", user_id=None, grant_id=None, family_id=None, scopes=()
+    )
+    async with storage.transaction() as tx:
+        await tx.access_tokens.add(user_token)
+        await tx.access_tokens.add(client_token)
+    async with storage.transaction() as tx:
+        assert await tx.access_tokens.get(user_token.token_hash) == user_token
+        assert await tx.access_tokens.get(client_token.token_hash) == client_token
+        assert await tx.access_tokens.get(TokenHash("unknown")) is None
+
+
+async def test_expired_and_revoked_tokens_are_still_returned(
+    storage: SqlStorage, seeded: Seed, now: datetime
+) -> None:
+    """``get`` is a lookup; whether the token is active is the caller's decision."""
+    token = f.access_token(now, "old", expires_at=now - timedelta(seconds=1), revoked_at=now)
+    async with storage.transaction() as tx:
+        await tx.access_tokens.add(token)
+        stored = await tx.access_tokens.get(token.token_hash)
+    assert stored == token
+    assert stored is not None
+    assert not stored.is_active(now)
+
+
+async def test_duplicate_token_hash_is_rejected(
+    storage: SqlStorage, seeded: Seed, now: datetime
+) -> None:
+    async with storage.transaction() as tx:
+        await tx.access_tokens.add(f.access_token(now))
+        with pytest.raises(DuplicateError):
+            await tx.access_tokens.add(f.access_token(now, family_id="family-2"))
+
+
+async def test_revoke_family_counts_newly_revoked_tokens(
+    storage: SqlStorage, seeded: Seed, now: datetime
+) -> None:
+    later = now + timedelta(minutes=1)
+    async with storage.transaction() as tx:
+        await tx.access_tokens.add(f.access_token(now, "a"))
+        await tx.access_tokens.add(f.access_token(now, "b"))
+        await tx.access_tokens.add(f.access_token(now, "c", revoked_at=now))
+        await tx.access_tokens.add(f.access_token(now, "d", family_id="family-2"))
+
+    async with storage.transaction() as tx:
+        assert await tx.access_tokens.revoke_family("family-1", later) == 2
+    async with storage.transaction() as tx:
+        assert await tx.access_tokens.revoke_family("family-1", later) == 0
+        assert await tx.access_tokens.revoke_family("unknown", later) == 0
+        tokens = {h: await tx.access_tokens.get(TokenHash(h)) for h in "abcd"}
+
+    assert {h: t.revoked_at for h, t in tokens.items() if t} == {
+        "a": later,
+        "b": later,
+        "c": now,
+        "d": None,
+    }

@@ -1,0 +1,148 @@
+"""Alembic migrations: one history for both databases, matching ``schema.py`` exactly."""
+
+from __future__ import annotations
+
+import asyncio
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, inspect, text
+
+from authgate.storage.base import StorageUnavailable
+from authgate.storage.sql import HEAD_REVISION, create_engine, schema_state, upgrade
+from authgate.storage.sql.migrate import SCRIPT_LOCATION, classify
+from authgate.storage.sql.schema import metadata
+
+
+async def _run_sync(url: str, fn: Any) -> Any:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            return await conn.run_sync(fn)
+    finally:
+        await engine.dispose()
+
+
+def _schema_differences(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
+
+
+def _table_names(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+async def test_empty_database_is_uninitialized(empty_url: str) -> None:
+    assert await schema_state(empty_url) == "uninitialized"
+
+
+async def test_upgrade_creates_exactly_the_schema_of_schema_py(empty_url: str) -> None:
+    await upgrade(empty_url)
+
+    assert await schema_state(empty_url) == "current"
+    assert await _run_sync(empty_url, _schema_differences) == []
+
+
+async def test_upgrade_is_idempotent(empty_url: str) -> None:
+    await upgrade(empty_url)
+    await upgrade(empty_url)
+    assert await schema_state(empty_url) == "current"
+
+
+async def test_concurrent_upgrades_do_not_collide(empty_url: str) -> None:
+    """Nodes starting together each try to migrate."""
+    await asyncio.gather(upgrade(empty_url), upgrade(empty_url))
+    assert await schema_state(empty_url) == "current"
+
+
+async def test_unknown_revision_means_newer(empty_url: str) -> None:
+    await upgrade(empty_url)
+
+    def stamp_unknown(connection: Connection) -> None:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'f00dfacecafe'"))
+
+    await _run_sync(empty_url, stamp_unknown)
+
+    assert await schema_state(empty_url) == "newer"
+
+
+async def test_downgrade_to_base_removes_every_table(empty_url: str) -> None:
+    await upgrade(empty_url)
+
+    def downgrade(connection: Connection) -> None:
+        config = Config()
+        config.set_main_option("script_location", SCRIPT_LOCATION)
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+
+    await _run_sync(empty_url, downgrade)
+
+    assert await _run_sync(empty_url, _table_names) <= {"alembic_version"}
+    assert await schema_state(empty_url) == "uninitialized"
+
+
+def test_upgrade_from_synchronous_code(tmp_path: Path) -> None:
+    """The CLI calls ``asyncio.run(upgrade(url))`` with no event loop running."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    asyncio.run(upgrade(url))
+    assert asyncio.run(schema_state(url)) == "current"
+
+
+async def test_memory_database_needs_no_migration() -> None:
+    await upgrade("sqlite://")
+    assert await schema_state("sqlite:///:memory:") == "current"
+
+
+async def test_unreachable_postgresql_is_unavailable() -> None:
+    url = "postgresql://postgres@127.0.0.1:1/authgate"
+    with pytest.raises(StorageUnavailable):
+        await schema_state(url)
+    with pytest.raises(StorageUnavailable):
+        await upgrade(url)
+
+
+@pytest.mark.parametrize(
+    ("current", "expected"),
+    [
+        ((), "uninitialized"),
+        (("0002",), "current"),
+        (("0001",), "outdated"),
+        (("9999",), "newer"),
+        (("0001", "9999"), "newer"),
+    ],
+)
+def test_classify(current: tuple[str, ...], expected: str) -> None:
+    assert classify(current, known={"0001", "0002"}, heads=("0002",)) == expected
+
+
+def test_head_revision_is_the_single_head_of_the_shipped_scripts() -> None:
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    assert ScriptDirectory.from_config(config).get_heads() == [HEAD_REVISION]
+
+
+def test_migration_files_are_inside_the_package() -> None:
+    """Shipped as package data, so an installed wheel can migrate without a source tree."""
+    migrations = files("authgate.storage.sql") / "migrations"
+    for name in ("env.py", "script.py.mako", "versions/0001_initial.py"):
+        assert (migrations / name).is_file(), name
+
+
+async def test_schema_comparison_notices_a_missing_index(empty_url: str) -> None:
+    """Guards the test above against comparing nothing."""
+    await upgrade(empty_url)
+
+    def drop_index(connection: Connection) -> None:
+        connection.execute(text("DROP INDEX ix_codes_expires_at"))
+
+    await _run_sync(empty_url, drop_index)
+
+    differences = await _run_sync(empty_url, _schema_differences)
+    assert [(d[0], d[1].name) for d in differences] == [("add_index", "ix_codes_expires_at")]

@@ -1,0 +1,92 @@
+"""Browser sessions and pending interactions: expiry and single completion."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+import pytest
+
+from authgate.core.models import TokenHash
+from authgate.storage.base import DuplicateError
+from authgate.storage.sql import SqlStorage
+
+from . import factories as f
+from .factories import Seed
+
+
+async def test_session_round_trips_until_it_expires(
+    storage: SqlStorage, seeded: Seed, now: datetime
+) -> None:
+    session = f.session(now, expires_at=now + timedelta(hours=1))
+    async with storage.transaction() as tx:
+        await tx.sessions.add(session)
+    async with storage.transaction() as tx:
+        assert await tx.sessions.get(session.id_hash, now) == session
+        assert await tx.sessions.get(session.id_hash, now + timedelta(minutes=59)) == session
+        assert await tx.sessions.get(session.id_hash, now + timedelta(hours=1)) is None
+        assert await tx.sessions.get(TokenHash("unknown"), now) is None
+
+
+async def test_deleted_session_is_gone(storage: SqlStorage, seeded: Seed, now: datetime) -> None:
+    session = f.session(now)
+    async with storage.transaction() as tx:
+        await tx.sessions.add(session)
+        await tx.sessions.add(f.session(now, "other"))
+    async with storage.transaction() as tx:
+        await tx.sessions.delete(session.id_hash)
+        await tx.sessions.delete(TokenHash("unknown"))
+    async with storage.transaction() as tx:
+        assert await tx.sessions.get(session.id_hash, now) is None
+        assert await tx.sessions.get(TokenHash("other"), now) is not None
+
+
+async def test_duplicate_session_is_rejected(
+    storage: SqlStorage, seeded: Seed, now: datetime
+) -> None:
+    async with storage.transaction() as tx:
+        await tx.sessions.add(f.session(now))
+        with pytest.raises(DuplicateError):
+            await tx.sessions.add(f.session(now))
+
+
+async def test_interaction_round_trips_until_it_expires(storage: SqlStorage, now: datetime) -> None:
+    interaction = f.interaction(now)
+    async with storage.transaction() as tx:
+        await tx.interactions.add(interaction)
+    async with storage.transaction() as tx:
+        assert await tx.interactions.get(interaction.id, now) == interaction
+        assert await tx.interactions.get(interaction.id, interaction.expires_at) is None
+        assert await tx.interactions.get("unknown", now) is None
+
+
+async def test_interaction_delete_is_true_only_once(storage: SqlStorage, now: datetime) -> None:
+    async with storage.transaction() as tx:
+        await tx.interactions.add(f.interaction(now))
+    async with storage.transaction() as tx:
+        assert await tx.interactions.delete("ia-1") is True
+    async with storage.transaction() as tx:
+        assert await tx.interactions.delete("ia-1") is False
+        assert await tx.interactions.get("ia-1", now) is None
+
+
+async def test_one_of_concurrent_interaction_completions_wins(
+    storage: SqlStorage, now: datetime
+) -> None:
+    async with storage.transaction() as tx:
+        await tx.interactions.add(f.interaction(now))
+
+    async def complete() -> bool:
+        async with storage.transaction() as tx:
+            return await tx.interactions.delete("ia-1")
+
+    results = await asyncio.gather(*(complete() for _ in range(10)))
+
+    assert sorted(results) == [False] * 9 + [True]
+
+
+async def test_duplicate_interaction_is_rejected(storage: SqlStorage, now: datetime) -> None:
+    async with storage.transaction() as tx:
+        await tx.interactions.add(f.interaction(now))
+        with pytest.raises(DuplicateError):
+            await tx.interactions.add(f.interaction(now))
