@@ -8,6 +8,7 @@ inside a running event loop (the server) as well as under ``asyncio.run`` (the C
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection
 from contextlib import AsyncExitStack
 from functools import cache
@@ -20,6 +21,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from authgate.storage.base import StorageUnavailable
 from authgate.storage.sql.engine import (
     create_engine,
     is_memory_sqlite,
@@ -70,6 +72,22 @@ async def upgrade(url: str) -> None:
     """
     if is_memory_sqlite(url):
         return
+    for attempt in range(_SQLITE_LOCK_RETRIES):
+        try:
+            await _upgrade_once(url)
+            return
+        except StorageUnavailable as exc:
+            # Switching a new SQLite file to WAL can fail with "database is locked" at once,
+            # without waiting for busy_timeout, while another node holds the migration lock.
+            if "locked" not in str(exc) or attempt == _SQLITE_LOCK_RETRIES - 1:
+                raise
+            await asyncio.sleep(0.2 * (attempt + 1))
+
+
+_SQLITE_LOCK_RETRIES: Final = 8
+
+
+async def _upgrade_once(url: str) -> None:
     engine = create_engine(url, command_timeout=None)
     try:
         async with AsyncExitStack() as stack:
