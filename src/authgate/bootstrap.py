@@ -68,8 +68,9 @@ async def ensure_keys(storage: Storage, encryptor: KeyEncryptor) -> KeySet:
     return KeySet.from_records(records, encryptor)
 
 
-# offline_access promises a refresh token; it is offered once the refresh grant exists.
-SERVER_SCOPES = tuple(s for s in OIDC_SCOPES if s != "offline_access")
+# Only scopes the server can honour: offline_access promises a refresh token (offered once the
+# refresh grant exists); address and phone release claims users do not have here.
+SERVER_SCOPES = tuple(s for s in OIDC_SCOPES if s in ("openid", "profile", "email"))
 
 
 def supported_scopes(settings: Settings) -> frozenset[str]:

@@ -75,7 +75,7 @@ def test_users_create_list_set_password_disable(tmp_path: Path) -> None:
     ("args", "stdin", "message"),
     [
         (("users", "create", "bob"), "", "pass --password-stdin"),
-        (("users", "create", "bob", "--password-stdin"), "short\n", "at least 8"),
+        (("users", "create", "bob", "--password-stdin"), "short\n", "8 to 1024 characters"),
         (("users", "create", "bob", "--password-stdin"), "", "no password"),
         (("users", "disable", "nobody"), "", "no user named 'nobody'"),
         (("clients", "show", "nope"), "", "no client 'nope'"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import html
-import logging
+import logging.config
 import os
 import secrets
 import sys
@@ -23,6 +23,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from authgate.bootstrap import build_context, create_server_app
+from authgate.cli.serve import logging_config
 from authgate.cli.users import create_user
 from authgate.config import Settings, load_settings
 from authgate.core.pkce import s256_challenge
@@ -124,7 +125,7 @@ def _callback_route(settings: Settings, setup: DemoSetup) -> Route:
                 "<h1>Authorization code received</h1>"
                 f"<p>state matches: <strong>{'yes' if state_ok else 'NO'}</strong>; "
                 f"iss: <code>{html.escape(params.get('iss', ''))}</code></p>"
-                "<p>Exchange it within 60 seconds (it works once):</p>"
+                f"<p>Exchange it within {settings.code_ttl} seconds (it works once):</p>"
                 f"<pre>{html.escape(_curl(settings, setup, code))}</pre>"
             )
         page = (
@@ -143,7 +144,8 @@ def run_demo(args: argparse.Namespace) -> int:
     os.environ.setdefault("AUTHGATE_ISSUER", f"http://127.0.0.1:{args.port}")
     os.environ.setdefault("AUTHGATE_DATABASE_URL", "sqlite:///./authgate-demo.db")
     settings = load_settings()
-    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_config = logging_config("info")
+    logging.config.dictConfig(log_config)
     setup = asyncio.run(_prepare(settings))
     out = sys.stdout
     out.write(
@@ -165,7 +167,9 @@ def run_demo(args: argparse.Namespace) -> int:
         port=settings.listen_port,
         loop="uvloop",
         http="httptools",
-        log_level="warning",
+        log_level="info",
+        log_config=log_config,
+        access_log=False,
         server_header=False,
     )
     return 0

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import logging
+import logging.config
 import os
+from typing import Any
 
 import uvicorn
+import uvicorn.config
 
 from authgate.bootstrap import build_context
 from authgate.cli.common import run
@@ -27,6 +31,26 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
 
 
+def logging_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging configuration plus the ``authgate`` loggers at ``level``; uvicorn
+    applies it in every worker process, where the parent's logging setup does not reach."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["formatters"]["authgate"] = {
+        "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+    }
+    config["handlers"]["authgate"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "authgate",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["authgate"] = {
+        "handlers": ["authgate"],
+        "level": level.upper(),
+        "propagate": False,
+    }
+    return config
+
+
 def overrides(args: argparse.Namespace) -> dict[str, object]:
     out: dict[str, object] = {}
     for name in ("host", "port", "workers"):
@@ -45,9 +69,8 @@ async def _prepare(settings: Settings) -> None:
 
 
 def serve(settings: Settings) -> int:
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    log_config = logging_config(settings.log_level)
+    logging.config.dictConfig(log_config)
     run(_prepare(settings))
     if settings.key_encryption_key is None:
         logging.getLogger("authgate").warning(
@@ -77,6 +100,7 @@ def serve(settings: Settings) -> int:
         loop="uvloop",
         http="httptools",
         log_level=settings.log_level,
+        log_config=log_config,
         access_log=False,
         server_header=False,
         proxy_headers=False,

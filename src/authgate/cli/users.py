@@ -16,6 +16,7 @@ from authgate.storage.base import DuplicateError
 __all__ = ["add_parser", "create_user"]
 
 MIN_PASSWORD = 8
+MAX_PASSWORD = 1024  # the sign-in form reads at most this many characters
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,7 +43,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     setpw.add_argument("username")
     setpw.add_argument("--password-stdin", action="store_true")
     for action in ("disable", "enable"):
-        cmd = cmds.add_parser(action, help=f"{action} a user (a disabled user cannot sign in)")
+        help_text = (
+            "disable a user (a disabled user cannot sign in)"
+            if action == "disable"
+            else "enable a disabled user again"
+        )
+        cmd = cmds.add_parser(action, help=help_text)
         cmd.add_argument("username")
 
 
@@ -50,8 +56,8 @@ def _password(args: argparse.Namespace) -> str:
     if not args.password_stdin:
         raise CliError("pass --password-stdin and write the password to standard input")
     password = read_secret_stdin("password")
-    if len(password) < MIN_PASSWORD:
-        raise CliError(f"the password must have at least {MIN_PASSWORD} characters")
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise CliError(f"the password must have {MIN_PASSWORD} to {MAX_PASSWORD} characters")
     return password
 
 

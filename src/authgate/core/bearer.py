@@ -14,32 +14,44 @@ import re
 from authgate.core.errors import InvalidRequest, InvalidToken
 from authgate.core.params import Params
 
-__all__ = ["MissingToken", "extract_bearer"]
+__all__ = ["BearerInvalidRequest", "MissingToken", "extract_bearer"]
 
 # b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
 class MissingToken(InvalidToken):
-    """No credentials at all: answered 401 with a bare challenge, no error code. RFC 6750 §3.1."""
+    """No credentials at all: 401 with a bare challenge and no error code or other error
+    information, as RFC 6750 §3.1 asks."""
 
     def body(self) -> dict[str, str]:
-        return {"error": "invalid_token", "error_description": "an access token is required"}
+        return {}
 
     def headers(self) -> dict[str, str]:
         return {"WWW-Authenticate": 'Bearer realm="authgate"'}
 
 
+class BearerInvalidRequest(InvalidRequest):
+    """``invalid_request`` at a protected resource: 400 with a Bearer challenge naming the
+    error. Spec: RFC 6750 §3, §3.1."""
+
+    def headers(self) -> dict[str, str]:
+        challenge = f'Bearer realm="authgate", error="{self.error}"'
+        if self.description:
+            challenge += f', error_description="{self.description}"'
+        return {"WWW-Authenticate": challenge}
+
+
 def extract_bearer(authorization: str | None, query: Params, form: Params | None) -> str:
     """The bearer token of a request. Spec: RFC 6750 §2.1-§2.3."""
     if "access_token" in query or "access_token" in query.repeated:
-        raise InvalidRequest("access tokens are not accepted in the query string")
+        raise BearerInvalidRequest("access tokens are not accepted in the query string")
     form_token = None
     if form is not None:
         form_token = form.get_one("access_token")
     if authorization is not None:
         if form_token is not None:
-            raise InvalidRequest("send the access token in one place only")
+            raise BearerInvalidRequest("send the access token in one place only")
         scheme, _, value = authorization.partition(" ")
         value = value.strip()
         if scheme.lower() != "bearer":

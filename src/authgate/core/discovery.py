@@ -46,7 +46,6 @@ def server_metadata(
         "require_request_uri_registration": False,
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "authorization_response_iss_parameter_supported": True,
-        "userinfo_signing_alg_values_supported": [],
         "ui_locales_supported": ["en"],
         "claim_types_supported": ["normal"],
     }

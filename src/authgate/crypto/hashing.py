@@ -3,7 +3,7 @@
 - Human passwords: argon2id (RFC 9106) with OWASP-recommended parameters by default.
 - Server-generated high-entropy values (codes, tokens, client secrets, session ids): a keyed
   SHA-256 (HMAC). With 256 bits of entropy no slow hash is needed; the key (an instance secret
-  kept in the database, see ``server.secrets``) means a leaked table alone cannot be used to
+  kept in the database, created by ``bootstrap``) means a leaked table alone cannot be used to
   confirm guesses. Lookups are by hash, so stored values never need comparing in Python.
 
 Spec: RFC 9700 §4.14.2 (store refresh tokens hashed); RFC 6749 §10.3, §10.5; OWASP Password

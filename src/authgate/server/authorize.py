@@ -2,7 +2,7 @@
 consent, or issue the code.
 
 Spec: RFC 6749 §4.1.1-§4.1.2.1; OAuth 2.1 §4.1; RFC 7636 §4.4; RFC 9207 §2 (``iss``);
-OIDC Core §3.1.2; RFC 9700 §4.11 (303 after POST).
+OIDC Core §3.1.2; RFC 9700 §4.12 (303 after POST).
 """
 
 from __future__ import annotations

@@ -48,9 +48,11 @@ async def authenticate_client(
     if client is None:
         raise InvalidClient("client authentication failed", basic=basic, debug="unknown client")
     if creds.method is not client.token_endpoint_auth_method:
+        # The same answer as for an unknown client: no hint that the client_id exists.
         raise InvalidClient(
-            f"this client must authenticate with {client.token_endpoint_auth_method.value}",
+            "client authentication failed",
             basic=basic,
+            debug=f"expected {client.token_endpoint_auth_method.value}",
         )
     if creds.method in (AuthMethod.CLIENT_SECRET_BASIC, AuthMethod.CLIENT_SECRET_POST):
         presented = ctx.hash_token(creds.secret or "")

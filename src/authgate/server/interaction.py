@@ -161,6 +161,12 @@ async def login_submit(ctx: ServerContext, request: HttpRequest, interaction_id:
     )
     if not ok or user is None or user.disabled:
         return await _login_failed(ctx, request, pending, username)
+    if ctx.passwords.needs_rehash(user.password_hash):
+        # The argon2 settings changed since this hash was made: upgrade it now that the
+        # password is known.
+        new_hash = await asyncio.to_thread(ctx.passwords.hash, password)
+        async with ctx.storage.transaction() as tx:
+            await tx.users.set_password(user.id, new_hash, ctx.clock.now())
     return await _after_login(ctx, request, pending, user)
 
 

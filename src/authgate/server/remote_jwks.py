@@ -24,6 +24,7 @@ from authgate.core.registration import is_public_https_url
 __all__ = ["RemoteJwksError", "RemoteJwksFetcher"]
 
 _MAX_BYTES = 64 * 1024
+_MIN_REFRESH_SECONDS = 60.0
 
 
 class RemoteJwksError(Exception):
@@ -40,8 +41,12 @@ class RemoteJwksFetcher:
 
     async def get(self, url: str, *, refresh: bool = False) -> dict[str, Any]:
         cached = self._cache.get(url)
-        if cached and not refresh and time.monotonic() - cached[0] < self._ttl:
-            return cached[1]
+        if cached:
+            age = time.monotonic() - cached[0]
+            # A forced refresh (unknown key) is honoured at most once a minute per URL, so a
+            # stream of bad assertions cannot turn the server into a fetching machine.
+            if age < (_MIN_REFRESH_SECONDS if refresh else self._ttl):
+                return cached[1]
         jwks = await self._fetch(url)
         if len(self._cache) > 1000:
             self._cache.clear()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from authgate.core.bearer import extract_bearer
+from authgate.core.bearer import BearerInvalidRequest, extract_bearer
 from authgate.core.claims import user_claims
-from authgate.core.errors import InsufficientScope, InvalidToken
+from authgate.core.errors import InsufficientScope, InvalidToken, OAuthError
 from authgate.core.params import Params
 from authgate.server.context import ServerContext
 from authgate.server.http import HttpRequest, JsonResponse
@@ -17,7 +17,10 @@ async def userinfo(ctx: ServerContext, request: HttpRequest) -> JsonResponse:
     §5.3.2, §5.3.3 (errors per RFC 6750 §3)."""
     form: Params | None = None
     if request.method == "POST" and request.body:
-        form = request.form_params()
+        try:
+            form = request.form_params()
+        except OAuthError as exc:
+            raise BearerInvalidRequest(exc.description) from None
     token = extract_bearer(request.headers.get("authorization"), request.query_params(), form)
     now = ctx.clock.now()
     async with ctx.storage.transaction() as tx:

@@ -33,7 +33,7 @@ from authgate.server.register import register
 from authgate.server.token import token
 from authgate.server.userinfo import userinfo
 from authgate.storage.base import StorageUnavailable
-from authgate.web.render import Renderer
+from authgate.web.render import HOST_PREFIX, Renderer
 from authgate.web.security import SecurityHeaders
 
 __all__ = ["create_app"]
@@ -81,6 +81,16 @@ class Web:
             static_path=f"{settings.path_prefix}/static",
         )
 
+    def _cookies(self, request: Request) -> dict[str, str]:
+        """Our cookies by their plain names; on https only the ``__Host-`` ones count."""
+        if not self.renderer.secure:
+            return dict(request.cookies)
+        return {
+            name.removeprefix(HOST_PREFIX): value
+            for name, value in request.cookies.items()
+            if name.startswith(HOST_PREFIX)
+        }
+
     async def to_http_request(self, request: Request) -> HttpRequest:
         body = await _read_body(request) if request.method == "POST" else b""
         # Repeated headers would be ambiguous (e.g. two Authorization headers): keep the first
@@ -96,7 +106,7 @@ class Web:
             path=request.url.path,
             query=request.scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
-            cookies=request.cookies,
+            cookies=self._cookies(request),
             body=body,
             client_ip=_client_ip(request, self.settings.trust_forwarded_for),
         )

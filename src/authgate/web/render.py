@@ -1,7 +1,7 @@
 """Turning use-case results and OAuth errors into HTTP responses. The only place that does.
 
 Spec: RFC 6749 §4.1.2 (redirect with query), §5.1 and §5.2 (JSON, no-store), RFC 6750 §3
-(WWW-Authenticate); OAuth 2.0 Form Post Response Mode §2; RFC 9700 §4.11 (303).
+(WWW-Authenticate); OAuth 2.0 Form Post Response Mode §2; RFC 9700 §4.12 (303).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from authgate.web.security import PAGE_CSP
 __all__ = ["Renderer"]
 
 _NO_STORE = {"cache-control": "no-store", "pragma": "no-cache"}
+HOST_PREFIX = "__Host-"
 _TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -57,7 +58,9 @@ class Renderer:
         if isinstance(result, JsonResponse):
             return self.json(result)
         if isinstance(result, RedirectResponse):
-            response: Response = Response(status_code=303, headers={"location": result.location})
+            response: Response = Response(
+                status_code=303, headers={"location": result.location, **_NO_STORE}
+            )
         elif isinstance(result, AuthorizationResponse):
             response = self.authorization(result)
         else:
@@ -108,13 +111,19 @@ class Renderer:
             headers={**_NO_STORE, "content-security-policy": PAGE_CSP},
         )
 
+    def cookie_name(self, name: str) -> str:
+        """On https, cookies carry the ``__Host-`` prefix: the browser then accepts them only
+        from this exact host, Secure, Path=/ and without Domain, so a sibling subdomain cannot
+        plant a browser id (cookie tossing) to learn its CSRF token."""
+        return HOST_PREFIX + name if self.secure else name
+
     def _set_cookies(self, response: Response, cookies: tuple[Cookie, ...]) -> None:
         for cookie in cookies:
             response.set_cookie(
-                cookie.name,
+                self.cookie_name(cookie.name),
                 cookie.value,
                 max_age=cookie.max_age,
-                path=self.cookie_path,
+                path="/" if self.secure else self.cookie_path,
                 secure=self.secure,
                 httponly=True,
                 samesite="lax",

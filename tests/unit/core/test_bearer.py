@@ -67,7 +67,7 @@ def test_rfc6750_3_1_non_bearer_scheme_is_missing_token_with_bare_challenge(head
 def test_rfc6750_3_1_no_token_at_all_is_missing_token(form: Params | None) -> None:
     with pytest.raises(MissingToken) as exc:
         extract_bearer(None, EMPTY, form)
-    assert exc.value.body()["error"] == "invalid_token"
+    assert exc.value.body() == {}  # RFC 6750 §3.1: no error information
 
 
 @pytest.mark.parametrize(
