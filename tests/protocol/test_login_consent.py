@@ -232,3 +232,46 @@ def test_offline_access_is_not_granted_without_refresh_tokens(
         "offline_access"
         not in api.get("/.well-known/openid-configuration").json()["scopes_supported"]
     )
+
+
+def test_oidc_prompt_login_cannot_be_skipped_via_the_consent_page(
+    browser: Browser, client: Any, make_user: Any
+) -> None:
+    user = make_user()
+    sign_in_and_consent(browser, auth_params(client)[0], user)
+    page = browser.authorize(auth_params(client, prompt="login")[0])
+    assert 'type="password"' in page.text
+    consent_url = str(page.url).replace("/login/", "/consent/")
+    r = browser.get(consent_url)
+    assert r.status_code == 303
+    assert "/login/" in r.headers["location"]
+    form = forms_of(page.text)[0]
+    r = browser.post(consent_url, {"csrf_token": form["inputs"]["csrf_token"], "decision": "allow"})
+    assert r.status_code == 303
+    assert "/login/" in r.headers["location"]
+    assert "code=" not in r.headers["location"]
+
+
+def test_parallel_wrong_passwords_cannot_outrun_the_throttle(
+    live: LiveServer, client: Any, make_user: Any
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    victim, _ = make_user()
+    b = Browser(live.url)
+    try:
+        page = login_page(b, client)
+        form = forms_of(page.text)[0]
+        data = dict(form["inputs"], username=victim, password="wrong-password")
+        url = str(page.url)
+
+        def attempt(_: int) -> int:
+            with httpx.Client(cookies=b.http.cookies, timeout=30) as h:
+                return h.post(url, data=data).status_code
+
+        with ThreadPoolExecutor(16) as pool:
+            statuses = list(pool.map(attempt, range(16)))
+    finally:
+        b.close()
+    assert statuses.count(200) <= live.settings.login_max_failures, statuses
+    assert statuses.count(429) >= 16 - live.settings.login_max_failures

@@ -17,7 +17,7 @@ from typing import Any
 
 from authgate.core.authorization import RedirectTarget, Step, next_step, scopes_union
 from authgate.core.errors import AccessDenied, OAuthError
-from authgate.core.models import Client, Grant, Interaction, User
+from authgate.core.models import Client, Grant, Interaction, Session, User
 from authgate.core.params import Params
 from authgate.server.authorize import error_response, issue_code
 from authgate.server.browser import (
@@ -121,15 +121,20 @@ def _throttle_keys(username: str, ip: str) -> tuple[str, str]:
     return f"login:{username}|{ip}", f"login-ip:{ip}"
 
 
-async def _is_throttled(ctx: ServerContext, tx: Transaction, username: str, ip: str) -> bool:
+async def _claim_attempt(ctx: ServerContext, tx: Transaction, username: str, ip: str) -> bool:
+    """Count this attempt *before* the password is checked and say whether it may proceed.
+
+    The per-account counter is one atomic upsert, so parallel guesses cannot all slip under
+    the limit; a successful sign-in clears it. The per-IP counter only counts failures.
+    """
     s = ctx.settings
     window = timedelta(seconds=s.login_throttle_window)
     now = ctx.clock.now()
     account_key, ip_key = _throttle_keys(username, ip)
-    return (
-        await tx.throttle.count(account_key, now, window) >= s.login_max_failures
-        or await tx.throttle.count(ip_key, now, window) >= s.login_max_failures_per_ip
-    )
+    attempts = await tx.throttle.hit(account_key, now, window)
+    if attempts > s.login_max_failures:
+        return False
+    return await tx.throttle.count(ip_key, now, window) < s.login_max_failures_per_ip
 
 
 async def login_submit(ctx: ServerContext, request: HttpRequest, interaction_id: str) -> Response:
@@ -145,7 +150,7 @@ async def login_submit(ctx: ServerContext, request: HttpRequest, interaction_id:
         if not check_csrf(ctx, pending.browser_id, form.data.get("csrf_token")):
             return error_page("Form expired", "Reload the page and try again.", 403)
         username = form.data.get("username", "").strip().lower()[:256]
-        if await _is_throttled(ctx, tx, username, request.client_ip):
+        if not await _claim_attempt(ctx, tx, username, request.client_ip):
             ctx.events.emit("login.throttled", ip=request.client_ip)
             return _login_form(
                 ctx,
@@ -176,8 +181,8 @@ async def _login_failed(
     window = timedelta(seconds=ctx.settings.login_throttle_window)
     now = ctx.clock.now()
     async with ctx.storage.transaction() as tx:
-        for key in _throttle_keys(username, request.client_ip):
-            await tx.throttle.hit(key, now, window)
+        # The account's counter already holds this attempt (_claim_attempt).
+        await tx.throttle.hit(_throttle_keys(username, request.client_ip)[1], now, window)
     ctx.events.emit("login.failed", ip=request.client_ip)
     # One message for unknown user and wrong password (no account enumeration).
     return _login_form(
@@ -227,12 +232,38 @@ async def _complete(
     )
 
 
+def _login_first(
+    ctx: ServerContext, pending: _Pending, session: Session | None, user: User | None
+) -> Response | None:
+    """A redirect to the sign-in page when this request still needs one (no session, or
+    ``prompt=login`` / ``max_age`` not yet satisfied by a sign-in during this interaction):
+    the consent page must not be a way around re-authentication. Spec: OIDC Core §3.1.2.1."""
+    interaction = pending.interaction
+    try:
+        step = next_step(
+            interaction.request,
+            session=session,
+            user=user,
+            grant=None,
+            now=ctx.clock.now(),
+            interaction_started=interaction.created_at,
+        )
+    except OAuthError:
+        step = Step.LOGIN
+    if step is Step.LOGIN:
+        return RedirectResponse(ctx.endpoints.login_path(interaction.id))
+    return None
+
+
 async def consent_page(ctx: ServerContext, request: HttpRequest, interaction_id: str) -> Response:
     async with ctx.storage.transaction() as tx:
         pending = await _pending(ctx, tx, request, interaction_id)
-        _, user = await current_user(ctx, tx, request)
-    if pending is None or user is None:
+        session, user = await current_user(ctx, tx, request)
+    if pending is None:
         return error_page(*_EXPIRED, status=400)
+    redirect = _login_first(ctx, pending, session, user)
+    if redirect is not None or user is None:
+        return redirect or error_page(*_EXPIRED, status=400)
     client = pending.client
     context = {
         "client_name": client.client_name or client.client_id,
@@ -254,10 +285,13 @@ async def consent_submit(ctx: ServerContext, request: HttpRequest, interaction_i
     async with ctx.storage.transaction() as tx:
         pending = await _pending(ctx, tx, request, interaction_id)
         session, user = await current_user(ctx, tx, request)
-        if pending is None or session is None or user is None:
+        if pending is None:
             return error_page(*_EXPIRED, status=400)
         if not check_csrf(ctx, pending.browser_id, form.data.get("csrf_token")):
             return error_page("Form expired", "Reload the page and try again.", 403)
+        redirect = _login_first(ctx, pending, session, user)
+        if redirect is not None or session is None or user is None:
+            return redirect or error_page(*_EXPIRED, status=400)
         interaction = pending.interaction
         decision = form.data.get("decision")
         if decision != "allow":
