@@ -194,3 +194,53 @@ def test_rfc8252_native_private_use_scheme(
     params, _ = auth_params(native)
     result = sign_in_and_consent(browser, params, make_user())
     assert result.location.startswith("com.example.app:/oauth2redirect?code=")
+
+
+def test_rfc7523bis_audience_must_name_only_this_server(
+    live: LiveServer,
+    api: httpx.Client,
+    browser: Browser,
+    jwt_client: Any,
+    key: ECKey,
+    make_user: Any,
+) -> None:
+    user = make_user()
+    code, verifier = code_for(browser, jwt_client, user)
+    injected = assertion(
+        live, jwt_client["client_id"], key, aud=["https://evil.example/token", f"{live.url}/token"]
+    )
+    assert redeem(api, jwt_client, code, verifier, injected).status_code == 401
+    as_issuer = assertion(live, jwt_client["client_id"], key, aud=live.settings.issuer)
+    assert redeem(api, jwt_client, code, verifier, as_issuer).status_code == 200
+
+
+@pytest.mark.parametrize("exp", [1e300, 1e18, -1e18, "soon", True])
+def test_absurd_assertion_exp_is_invalid_client_not_500(
+    live: LiveServer,
+    api: httpx.Client,
+    browser: Browser,
+    jwt_client: Any,
+    key: ECKey,
+    make_user: Any,
+    exp: Any,
+) -> None:
+    code, verifier = code_for(browser, jwt_client, make_user())
+    r = redeem(
+        api, jwt_client, code, verifier, assertion(live, jwt_client["client_id"], key, exp=exp)
+    )
+    assert r.status_code == 401, r.text
+
+
+def test_symmetric_keys_are_refused_at_registration(api: httpx.Client) -> None:
+    from tests.conftest import REGISTRATION_TOKEN
+
+    r = api.post(
+        "/register",
+        json={
+            "redirect_uris": ["https://a.example/cb"],
+            "token_endpoint_auth_method": "private_key_jwt",
+            "jwks": {"keys": [{"kty": "oct", "k": "c2VjcmV0"}]},
+        },
+        headers={"authorization": f"Bearer {REGISTRATION_TOKEN}"},
+    )
+    assert r.status_code == 400

@@ -127,6 +127,9 @@ def _jwks(body: dict[str, Any]) -> dict[str, Any] | None:
             raise InvalidClientMetadata("jwks contains an invalid key")
         if _PRIVATE_MEMBERS & key.keys():
             raise InvalidClientMetadata("jwks must contain public keys only")
+        if key["kty"] not in ("RSA", "EC", "OKP"):
+            # Symmetric keys have no place in a public key set (RFC 8725 §3.1).
+            raise InvalidClientMetadata("jwks keys must be RSA, EC or OKP public keys")
     return {"keys": keys}
 
 

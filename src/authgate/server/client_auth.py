@@ -27,7 +27,7 @@ from authgate.server.context import ServerContext
 from authgate.server.remote_jwks import RemoteJwksError, RemoteJwksFetcher
 from authgate.storage.base import Transaction
 
-__all__ = ["ASSERTION_ALGS", "authenticate_client"]
+__all__ = ["ASSERTION_ALGS", "authenticate_client", "prefetch_client_keys"]
 
 ASSERTION_ALGS = frozenset({"RS256", "PS256", "ES256", "ES384", "EdDSA"})
 _MAX_ASSERTION_LIFETIME = timedelta(minutes=10)
@@ -61,6 +61,25 @@ async def authenticate_client(
     elif creds.method is AuthMethod.PRIVATE_KEY_JWT:
         await _verify_assertion(ctx, tx, client, creds.assertion or "", claims)
     return client
+
+
+async def prefetch_client_keys(ctx: ServerContext, creds: ClientCredentials) -> None:
+    """Fetch a ``private_key_jwt`` client's ``jwks_uri`` *before* the token request opens its
+    database transaction, so a slow or failing key server never holds a connection."""
+    if creds.method is not AuthMethod.PRIVATE_KEY_JWT:
+        return
+    try:
+        client_id = _assertion_claims(creds)["sub"]
+    except InvalidClient:
+        return  # authenticate_client reports it
+    async with ctx.storage.transaction() as tx:
+        client = await tx.clients.get(client_id)
+    if client is None or client.jwks_uri is None or _fetcher.cached(client.jwks_uri):
+        return
+    try:
+        await _fetcher.get(client.jwks_uri)
+    except RemoteJwksError:
+        return  # remembered by the fetcher; authenticate_client reports it
 
 
 def _assertion_claims(creds: ClientCredentials) -> dict[str, Any]:
@@ -102,6 +121,17 @@ def _pick(keys: list[Jwk], header: Mapping[str, Any]) -> Jwk | None:
     return candidates[0] if len(candidates) == 1 or (candidates and kid) else None
 
 
+def _check_audience(ctx: ServerContext, aud: Any) -> None:
+    """``aud`` must name this server alone: the issuer (preferred) or the token endpoint, as
+    a string or a one-element list. A list with other audiences could be a token minted for
+    another server (the 2025 audience-injection issue; draft-ietf-oauth-rfc7523bis).
+    Spec: RFC 7523 §3 (3); OIDC Core §9."""
+    if isinstance(aud, list) and len(aud) == 1:
+        aud = aud[0]
+    if aud not in (ctx.endpoints.issuer, ctx.endpoints.token):
+        raise InvalidClient("client_assertion aud must be the issuer")
+
+
 async def _verify_assertion(
     ctx: ServerContext, tx: Transaction, client: Client, assertion: str, unverified: dict[str, Any]
 ) -> None:
@@ -120,18 +150,17 @@ async def _verify_assertion(
         raise InvalidClient("client_assertion signature is invalid", debug=str(exc)) from None
     if claims.get("sub") != unverified.get("sub") or claims.get("iss") != client.client_id:
         raise InvalidClient("client_assertion iss and sub must both be the client_id")
-    aud = claims.get("aud")
-    audiences = aud if isinstance(aud, list) else [aud]
-    allowed = {ctx.endpoints.token, ctx.endpoints.issuer}
-    if not any(a in allowed for a in audiences if isinstance(a, str)):
-        raise InvalidClient("client_assertion aud must be the token endpoint or issuer")
+    _check_audience(ctx, claims.get("aud"))
     now = ctx.clock.now()
     exp = claims.get("exp")
-    if not isinstance(exp, int | float) or isinstance(exp, bool):
-        raise InvalidClient("client_assertion must have a numeric exp")
+    now_ts = now.timestamp()
+    if (
+        not isinstance(exp, int | float)
+        or isinstance(exp, bool)
+        or not now_ts - 30 < exp <= now_ts + _MAX_ASSERTION_LIFETIME.total_seconds()
+    ):
+        raise InvalidClient("client_assertion exp is missing, past or too far ahead")
     expires = datetime.fromtimestamp(exp, UTC)
-    if expires <= now - timedelta(seconds=30) or expires > now + _MAX_ASSERTION_LIFETIME:
-        raise InvalidClient("client_assertion is expired or lives too long")
     jti = claims.get("jti")
     if not isinstance(jti, str) or not jti or len(jti) > 256:
         raise InvalidClient("client_assertion must have a jti")

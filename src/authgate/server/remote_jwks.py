@@ -25,6 +25,7 @@ __all__ = ["RemoteJwksError", "RemoteJwksFetcher"]
 
 _MAX_BYTES = 64 * 1024
 _MIN_REFRESH_SECONDS = 60.0
+_FAILURE_SECONDS = 30.0
 
 
 class RemoteJwksError(Exception):
@@ -32,26 +33,51 @@ class RemoteJwksError(Exception):
 
 
 class RemoteJwksFetcher:
-    """Fetches and caches JWK Sets by URL."""
+    """Fetches and caches JWK Sets by URL: one fetch at a time per URL, failures remembered
+    for a while, and an overall deadline per fetch."""
 
     def __init__(self, ttl_seconds: float = 300.0, timeout_seconds: float = 3.0) -> None:
         self._ttl = ttl_seconds
         self._timeout = timeout_seconds
-        self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._cache: dict[str, tuple[float, dict[str, Any] | RemoteJwksError]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def cached(self, url: str) -> dict[str, Any] | None:
+        """The cached key set, if fresh; never fetches."""
+        entry = self._cache.get(url)
+        if entry and isinstance(entry[1], dict) and time.monotonic() - entry[0] < self._ttl:
+            return entry[1]
+        return None
 
     async def get(self, url: str, *, refresh: bool = False) -> dict[str, Any]:
-        cached = self._cache.get(url)
-        if cached:
-            age = time.monotonic() - cached[0]
-            # A forced refresh (unknown key) is honoured at most once a minute per URL, so a
-            # stream of bad assertions cannot turn the server into a fetching machine.
-            if age < (_MIN_REFRESH_SECONDS if refresh else self._ttl):
-                return cached[1]
-        jwks = await self._fetch(url)
-        if len(self._cache) > 1000:
-            self._cache.clear()
-        self._cache[url] = (time.monotonic(), jwks)
-        return jwks
+        lock = self._locks.setdefault(url, asyncio.Lock())
+        async with lock:
+            entry = self._cache.get(url)
+            if entry:
+                age = time.monotonic() - entry[0]
+                # Failures are remembered briefly; a forced refresh (unknown key) is honoured
+                # at most once a minute per URL: a stream of bad assertions cannot turn the
+                # server into a fetching machine.
+                if isinstance(entry[1], RemoteJwksError) and age < _FAILURE_SECONDS:
+                    raise entry[1]
+                if isinstance(entry[1], dict) and age < (
+                    _MIN_REFRESH_SECONDS if refresh else self._ttl
+                ):
+                    return entry[1]
+            try:
+                async with asyncio.timeout(self._timeout * 2):
+                    result: dict[str, Any] | RemoteJwksError = await self._fetch(url)
+            except TimeoutError:
+                result = RemoteJwksError("jwks_uri took too long")
+            except RemoteJwksError as exc:
+                result = exc
+            if len(self._cache) > 1000:
+                self._cache.clear()
+                self._locks = {url: lock}
+            self._cache[url] = (time.monotonic(), result)
+        if isinstance(result, RemoteJwksError):
+            raise result
+        return result
 
     async def _fetch(self, url: str) -> dict[str, Any]:
         if not is_public_https_url(url):

@@ -24,7 +24,7 @@ from authgate.core.errors import (
 )
 from authgate.core.models import AuthorizationCode, Client, GrantType
 from authgate.core.params import Params
-from authgate.server.client_auth import authenticate_client
+from authgate.server.client_auth import authenticate_client, prefetch_client_keys
 from authgate.server.context import ServerContext
 from authgate.server.http import HttpRequest, JsonResponse
 from authgate.server.tokens import issue_access_token, sign_id_token, token_response
@@ -46,6 +46,7 @@ async def token(ctx: ServerContext, request: HttpRequest) -> JsonResponse:
     credentials = extract_credentials(request.headers.get("authorization"), params)
     grant_type = params.require("grant_type")
     handler = GRANTS.get(grant_type)
+    await prefetch_client_keys(ctx, credentials)
     async with ctx.storage.transaction() as tx:
         client = await authenticate_client(ctx, tx, credentials)
         if handler is None:
