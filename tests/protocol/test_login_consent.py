@@ -275,3 +275,27 @@ def test_parallel_wrong_passwords_cannot_outrun_the_throttle(
         b.close()
     assert statuses.count(200) <= live.settings.login_max_failures, statuses
     assert statuses.count(429) >= 16 - live.settings.login_max_failures
+
+
+def test_password_change_ends_sessions_and_revokes_tokens(
+    live: LiveServer, api: httpx.Client, browser: Browser, client: Any, make_user: Any
+) -> None:
+    from authgate.cli.users import change_password
+
+    username, password = make_user()
+    params, verifier = auth_params(client)
+    result = sign_in_and_consent(browser, params, (username, password))
+    token = exchange(api, client, result.params["code"], verifier).json()["access_token"]
+
+    async def change() -> tuple[int, int]:
+        assert live.ctx is not None
+        async with live.ctx.storage.transaction() as tx:
+            user = await tx.users.get_by_username(username)
+        assert user is not None
+        return await change_password(live.ctx, user, "a-brand-new-password")
+
+    assert live.call(change()) == (1, 1)
+    r = api.get("/userinfo", headers={"authorization": f"Bearer {token}"})
+    assert r.status_code == 401
+    page = browser.authorize(auth_params(client)[0])
+    assert 'type="password"' in page.text

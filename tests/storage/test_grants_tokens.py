@@ -144,3 +144,19 @@ async def test_revoke_family_counts_newly_revoked_tokens(
         "c": now,
         "d": None,
     }
+
+
+async def test_revoke_for_user_revokes_live_tokens_of_that_user(
+    storage: SqlStorage, seeded: Seed, now: datetime
+) -> None:
+    later = now + timedelta(minutes=1)
+    async with storage.transaction() as tx:
+        await tx.access_tokens.add(f.access_token(now, "u1"))
+        await tx.access_tokens.add(f.access_token(now, "u2", revoked_at=now))
+        await tx.access_tokens.add(f.access_token(now, "cc", user_id=None))
+    async with storage.transaction() as tx:
+        assert await tx.access_tokens.revoke_for_user(seeded.user.id, later) == 1
+        token = await tx.access_tokens.get(TokenHash("u1"))
+        machine = await tx.access_tokens.get(TokenHash("cc"))
+    assert token is not None and token.revoked_at == later
+    assert machine is not None and machine.revoked_at is None

@@ -90,3 +90,17 @@ async def test_duplicate_interaction_is_rejected(storage: SqlStorage, now: datet
         await tx.interactions.add(f.interaction(now))
         with pytest.raises(DuplicateError):
             await tx.interactions.add(f.interaction(now))
+
+
+async def test_delete_for_user_ends_only_that_users_sessions(
+    storage: SqlStorage, seeded: Seed, now: datetime
+) -> None:
+    async with storage.transaction() as tx:
+        await tx.sessions.add(f.session(now, "mine-1"))
+        await tx.sessions.add(f.session(now, "mine-2"))
+    async with storage.transaction() as tx:
+        assert await tx.sessions.delete_for_user(seeded.user.id) == 2
+        assert await tx.sessions.delete_for_user(seeded.user.id) == 0
+        assert await tx.sessions.delete_for_user("someone-else") == 0
+    async with storage.transaction() as tx:
+        assert await tx.sessions.get(TokenHash("mine-1"), now) is None

@@ -13,7 +13,7 @@ from authgate.core.models import User
 from authgate.server.context import ServerContext
 from authgate.storage.base import DuplicateError
 
-__all__ = ["add_parser", "create_user"]
+__all__ = ["add_parser", "change_password", "create_user"]
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024  # the sign-in form reads at most this many characters
@@ -102,6 +102,18 @@ async def create_user(
     return user
 
 
+async def change_password(ctx: ServerContext, user: User, password: str) -> tuple[int, int]:
+    """Set a new password and end what the old one opened: every session of the user and
+    every live token (OWASP Session Management). Returns (sessions ended, tokens revoked)."""
+    password_hash = await asyncio.to_thread(ctx.passwords.hash, password)
+    now = ctx.clock.now()
+    async with ctx.storage.transaction() as tx:
+        await tx.users.set_password(user.id, password_hash, now)
+        ended = await tx.sessions.delete_for_user(user.id)
+        revoked = await tx.access_tokens.revoke_for_user(user.id, now)
+    return ended, revoked
+
+
 async def run_users(args: argparse.Namespace, settings: Settings) -> int:
     ctx = await build_context(settings)
     try:
@@ -139,10 +151,11 @@ async def _dispatch(ctx: ServerContext, args: argparse.Namespace) -> int:
         raise CliError(f"no user named {username!r} (see: authgate users list)")
     now = ctx.clock.now()
     if args.action == "set-password":
-        password_hash = await asyncio.to_thread(ctx.passwords.hash, _password(args))
-        async with ctx.storage.transaction() as tx:
-            await tx.users.set_password(found.id, password_hash, now)
-        out.write(f"password changed for {username}\n")
+        ended, revoked = await change_password(ctx, found, _password(args))
+        out.write(
+            f"password changed for {username}; ended {ended} session(s), "
+            f"revoked {revoked} token(s)\n"
+        )
     else:
         async with ctx.storage.transaction() as tx:
             await tx.users.set_disabled(found.id, args.action == "disable", now)

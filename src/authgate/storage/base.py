@@ -119,6 +119,9 @@ class AccessTokenRepository(Protocol):
     async def revoke_family(self, family_id: str, now: datetime) -> int:
         """Revoke every token of a family; returns how many were newly revoked."""
 
+    async def revoke_for_user(self, user_id: str, now: datetime) -> int:
+        """Revoke every live token issued to a user (password change); returns the count."""
+
 
 class SessionRepository(Protocol):
     async def add(self, session: Session) -> None: ...
@@ -126,6 +129,8 @@ class SessionRepository(Protocol):
         """The session if it exists and has not expired."""
 
     async def delete(self, id_hash: TokenHash) -> None: ...
+    async def delete_for_user(self, user_id: str) -> int:
+        """End every session of a user (password change); returns how many were ended."""
 
 
 class InteractionRepository(Protocol):

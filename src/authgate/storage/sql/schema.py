@@ -219,6 +219,8 @@ access_tokens = Table(
     Index("ix_access_tokens_grant_id", "grant_id"),
     # Deleting a client deletes its tokens; without this PostgreSQL would scan the table.
     Index("ix_access_tokens_client_id", "client_id"),
+    # A password change revokes the user's tokens (migration 0002).
+    Index("ix_access_tokens_user_id", "user_id"),
     Index("ix_access_tokens_expires_at", "expires_at"),
 )
 
@@ -231,6 +233,7 @@ sessions = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
     Index("ix_sessions_expires_at", "expires_at"),
+    Index("ix_sessions_user_id", "user_id"),
 )
 
 interactions = Table(

@@ -66,6 +66,12 @@ _GET_SESSION = select(sessions).where(
     sessions.c.id_hash == bindparam("id_hash"), sessions.c.expires_at > _NOW
 )
 _DELETE_SESSION = delete(sessions).where(sessions.c.id_hash == bindparam("id_hash"))
+_DELETE_USER_SESSIONS = delete(sessions).where(sessions.c.user_id == bindparam("user_id"))
+_REVOKE_USER_TOKENS = (
+    update(access_tokens)
+    .where(access_tokens.c.user_id == bindparam("user"), access_tokens.c.revoked_at.is_(None))
+    .values(revoked_at=_NOW)
+)
 
 _GET_INTERACTION = select(interactions).where(
     interactions.c.id == bindparam("interaction_id"), interactions.c.expires_at > _NOW
@@ -126,6 +132,11 @@ class SqlAccessTokenRepository(AccessTokenRepository):
         params = {"family": family_id, "now": now}
         return (await self._conn.execute(_REVOKE_FAMILY, params)).rowcount
 
+    async def revoke_for_user(self, user_id: str, now: datetime) -> int:
+        """Revoke every live token of the user (OWASP: a new password ends old access)."""
+        params = {"user": user_id, "now": now}
+        return (await self._conn.execute(_REVOKE_USER_TOKENS, params)).rowcount
+
 
 class SqlSessionRepository(SessionRepository):
     """Server-side browser sessions, keyed by the hash of the cookie's random id."""
@@ -146,6 +157,9 @@ class SqlSessionRepository(SessionRepository):
 
     async def delete(self, id_hash: TokenHash) -> None:
         await self._conn.execute(_DELETE_SESSION, {"id_hash": id_hash})
+
+    async def delete_for_user(self, user_id: str) -> int:
+        return (await self._conn.execute(_DELETE_USER_SESSIONS, {"user_id": user_id})).rowcount
 
 
 class SqlInteractionRepository(InteractionRepository):
