@@ -101,8 +101,9 @@ class Settings(BaseSettings):
         5,
         ge=1,
         le=1000,
-        description="Failed sign-ins allowed per account and client IP within the throttle "
-        "window before that account is blocked from that IP.",
+        description="Sign-in attempts per account and client IP that may be failed or in "
+        "progress within the throttle window; more are refused (429) until the window passes. "
+        "A successful sign-in resets the count.",
     )
     login_max_failures_per_ip: int = Field(
         100,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
 from authgate.storage.base import DuplicateError
-from authgate.storage.sql import SqlStorage
+from authgate.storage.sql import SqlStorage, open_storage
 
 from . import factories as f
 
@@ -98,9 +100,16 @@ async def test_secret_is_created_once(storage: SqlStorage) -> None:
     assert other == b"other"
 
 
-async def test_concurrent_creations_agree_on_one_secret(storage: SqlStorage) -> None:
+async def test_concurrent_creations_agree_on_one_secret(
+    storage: SqlStorage, backend: str, db_url: str
+) -> None:
     """Node B looks while node A's new secret is not yet committed, so B makes a candidate of
     its own; B's insert then waits for A and must return A's value, not its candidate."""
+    if backend == "sqlite":
+        # One process runs its SQLite transactions one at a time on its event loop, so the
+        # other node is another thread with its own loop and its own storage.
+        await _sqlite_second_node(storage, db_url)
+        return
     b_made_candidate = asyncio.Event()
 
     def candidate_b() -> bytes:
@@ -120,3 +129,35 @@ async def test_concurrent_creations_agree_on_one_secret(storage: SqlStorage) -> 
     assert value_a == value_b == b"node-a"
     async with storage.transaction() as tx:
         assert await tx.secrets.get_or_create("shared", lambda: b"late") == b"node-a"
+
+
+async def _sqlite_second_node(storage: Any, db_url: str) -> None:
+    made = threading.Event()
+    result: dict[str, bytes] = {}
+
+    def candidate_b() -> bytes:
+        made.set()
+        return b"node-b"
+
+    def node_b() -> None:
+        async def run() -> None:
+            other = await open_storage(db_url)
+            try:
+                async with other.transaction() as tx:
+                    result["b"] = await tx.secrets.get_or_create("shared", candidate_b)
+            finally:
+                await other.close()
+
+        asyncio.run(run())
+
+    thread = threading.Thread(target=node_b)
+    async with storage.transaction() as tx:
+        value_a = await tx.secrets.get_or_create("shared", lambda: b"node-a")
+        thread.start()
+        for _ in range(500):
+            if made.is_set():
+                break
+            await asyncio.sleep(0.01)
+        assert made.is_set(), "node B never looked"
+    await asyncio.to_thread(thread.join, 10)
+    assert value_a == result["b"] == b"node-a"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authgate.core.models import Client, Grant, User
 from authgate.storage.base import ClientRepository, GrantRepository, UserRepository
 from authgate.storage.sql.dialect import insert_new, upsert_statement
+from authgate.storage.sql.executor import Executor
 from authgate.storage.sql.rows import (
     client_from_row,
     client_values,
@@ -75,7 +75,7 @@ class SqlClientRepository(ClientRepository):
 
     __slots__ = ("_conn",)
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def get(self, client_id: str) -> Client | None:
@@ -105,7 +105,7 @@ class SqlUserRepository(UserRepository):
 
     __slots__ = ("_conn",)
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def get(self, user_id: str) -> User | None:
@@ -138,7 +138,7 @@ class SqlGrantRepository(GrantRepository):
 
     __slots__ = ("_conn",)
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def find(self, user_id: str, client_id: str) -> Grant | None:

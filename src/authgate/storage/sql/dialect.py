@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authgate.storage.base import DuplicateError
+from authgate.storage.sql.executor import Executor
 
 __all__ = ["DialectInsert", "dialect_insert", "insert_if_absent", "insert_new", "upsert_statement"]
 
@@ -45,7 +45,7 @@ def _upsert_statement(dialect: str, table: Table) -> DialectInsert:
     )
 
 
-async def insert_new(conn: AsyncConnection, table: Table, values: dict[str, Any]) -> None:
+async def insert_new(conn: Executor, table: Table, values: dict[str, Any]) -> None:
     """Insert one row; raise ``DuplicateError`` if it collides with a primary or unique key.
 
     ``ON CONFLICT DO NOTHING`` and the row count detect the collision instead of catching
@@ -57,13 +57,13 @@ async def insert_new(conn: AsyncConnection, table: Table, values: dict[str, Any]
         raise DuplicateError(f"{table.name}: a row with the same key already exists")
 
 
-async def insert_if_absent(conn: AsyncConnection, table: Table, values: dict[str, Any]) -> bool:
+async def insert_if_absent(conn: Executor, table: Table, values: dict[str, Any]) -> bool:
     """Insert one row unless its primary or unique key exists; True if it was inserted."""
     result = await conn.execute(_insert_new_statement(conn.dialect.name, table), values)
     return result.rowcount == 1
 
 
-def upsert_statement(conn: AsyncConnection, table: Table) -> DialectInsert:
+def upsert_statement(conn: Executor, table: Table) -> DialectInsert:
     """``INSERT`` that replaces every non-key column of an existing row with the same key.
 
     An in-place update rather than delete-and-insert, so rows referring to it stay valid.

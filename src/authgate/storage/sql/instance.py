@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import bindparam, case, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import ReturningInsert
 
 from authgate.core.models import SigningKeyRecord
 from authgate.storage.base import KeyRepository, SecretRepository, ThrottleRepository
 from authgate.storage.sql.dialect import dialect_insert, insert_if_absent, insert_new
+from authgate.storage.sql.executor import Executor
 from authgate.storage.sql.rows import key_from_row, key_values
 from authgate.storage.sql.schema import UtcDateTime, instance_secrets, login_throttle, signing_keys
 
@@ -63,7 +63,7 @@ class SqlKeyRepository(KeyRepository):
 
     __slots__ = ("_conn",)
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def list(self) -> list[SigningKeyRecord]:
@@ -81,7 +81,7 @@ class SqlThrottleRepository(ThrottleRepository):
 
     __slots__ = ("_conn",)
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def hit(self, key: str, now: datetime, window: timedelta) -> int:
@@ -111,7 +111,7 @@ class SqlSecretRepository(SecretRepository):
 
     __slots__ = ("_conn",)
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def get_or_create(self, name: str, factory: Callable[[], bytes]) -> bytes:

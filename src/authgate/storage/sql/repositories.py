@@ -7,12 +7,11 @@ classes live in ``accounts``, ``tokens`` and ``instance`` and are re-exported he
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from contextlib import asynccontextmanager
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authgate.storage.base import Storage, Transaction
 from authgate.storage.sql.accounts import (
@@ -22,15 +21,15 @@ from authgate.storage.sql.accounts import (
 )
 from authgate.storage.sql.engine import (
     create_engine,
-    is_memory_sqlite,
+    normalize_url,
     unavailable_as_storage_error,
 )
+from authgate.storage.sql.executor import Executor
 from authgate.storage.sql.instance import (
     SqlKeyRepository,
     SqlSecretRepository,
     SqlThrottleRepository,
 )
-from authgate.storage.sql.schema import metadata
 from authgate.storage.sql.tokens import (
     SqlAccessTokenRepository,
     SqlCodeRepository,
@@ -60,11 +59,11 @@ class SqlTransaction(Transaction):
 
     __slots__ = ("_conn",)
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     @property
-    def connection(self) -> AsyncConnection:
+    def connection(self) -> Executor:
         """The underlying connection, for maintenance tasks outside the repository interfaces."""
         return self._conn
 
@@ -110,16 +109,11 @@ class SqlTransaction(Transaction):
 
 
 class SqlStorage(Storage):
-    """Transactions on an async SQLAlchemy engine.
+    """Transactions on an async SQLAlchemy engine (PostgreSQL through asyncpg). SQLite uses
+    ``sqlite.SqliteStorage`` instead (see ``executor``)."""
 
-    ``serialize`` runs one transaction at a time: an in-memory SQLite database lives in a
-    single connection shared by everyone, and SQLite keeps one transaction per connection, so
-    concurrent transactions would otherwise commit or roll back each other's work.
-    """
-
-    def __init__(self, engine: AsyncEngine, *, serialize: bool = False) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._lock = asyncio.Lock() if serialize else None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -133,14 +127,12 @@ class SqlStorage(Storage):
         Connection failures and timeouts, whether on connect, inside the block or on commit,
         become ``StorageUnavailable`` (the request may be retried later).
         """
-        guard: AbstractAsyncContextManager[object] = self._lock or nullcontext()
-        async with guard, unavailable_as_storage_error(), self._engine.begin() as conn:
+        async with unavailable_as_storage_error(), self._engine.begin() as conn:
             yield SqlTransaction(conn)
 
     async def ping(self) -> None:
         """Raise ``StorageUnavailable`` unless the database answers a trivial query."""
-        guard: AbstractAsyncContextManager[object] = self._lock or nullcontext()
-        async with guard, unavailable_as_storage_error(), self._engine.connect() as conn:
+        async with unavailable_as_storage_error(), self._engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
     async def close(self) -> None:
@@ -148,7 +140,7 @@ class SqlStorage(Storage):
         await self._engine.dispose()
 
 
-async def open_storage(url: str) -> SqlStorage:
+async def open_storage(url: str) -> Storage:
     """Storage for the database at ``url`` (see ``engine.normalize_url`` for accepted forms).
 
     Connects lazily: an unreachable database shows up as ``StorageUnavailable`` on use (and
@@ -156,9 +148,8 @@ async def open_storage(url: str) -> SqlStorage:
     must be current (``migrate.upgrade``), except for an in-memory SQLite database, which
     exists only inside this storage and so is created here from ``schema.metadata``.
     """
-    engine = create_engine(url)
-    if not is_memory_sqlite(url):
-        return SqlStorage(engine)
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    return SqlStorage(engine, serialize=True)
+    if make_url(normalize_url(url)).get_backend_name() == "sqlite":
+        from authgate.storage.sql.sqlite import open_sqlite_storage
+
+        return await open_sqlite_storage(url)
+    return SqlStorage(create_engine(url))

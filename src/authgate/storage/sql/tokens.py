@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authgate.core.models import AccessToken, AuthorizationCode, Interaction, Session, TokenHash
 from authgate.storage.base import (
@@ -18,6 +17,7 @@ from authgate.storage.base import (
     SessionRepository,
 )
 from authgate.storage.sql.dialect import insert_new
+from authgate.storage.sql.executor import Executor
 from authgate.storage.sql.rows import (
     access_token_from_row,
     access_token_values,
@@ -84,7 +84,7 @@ class SqlCodeRepository(CodeRepository):
 
     __slots__ = ("_conn",)
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def add(self, code: AuthorizationCode) -> None:
@@ -115,7 +115,7 @@ class SqlAccessTokenRepository(AccessTokenRepository):
 
     __slots__ = ("_conn",)
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def add(self, token: AccessToken) -> None:
@@ -143,7 +143,7 @@ class SqlSessionRepository(SessionRepository):
 
     __slots__ = ("_conn",)
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def add(self, session: Session) -> None:
@@ -167,7 +167,7 @@ class SqlInteractionRepository(InteractionRepository):
 
     __slots__ = ("_conn",)
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def add(self, interaction: Interaction) -> None:

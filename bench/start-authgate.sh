@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Start authgate for ../shared/bench: a fresh SQLite database, the bench user, the initial access
+# token from the harness's environment, one worker. The harness pins this process to one core
+# and stops it by its PID (exec keeps the PID).
+#   AUTHGATE_ISSUER               set by the target file (default http://127.0.0.1:9220)
+#   AUTHGATE_REGISTRATION_TOKEN   set by the target file
+#   BENCH_DATABASE_URL            optional: postgresql://… to benchmark PostgreSQL instead
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+"$root/scripts/bootstrap" >/dev/null
+data="${BENCH_DATA_DIR:-$(mktemp -d /tmp/authgate-bench.XXXXXX)}"
+export AUTHGATE_ISSUER="${AUTHGATE_ISSUER:-http://127.0.0.1:9220}"
+export AUTHGATE_DATABASE_URL="${BENCH_DATABASE_URL:-sqlite:///$data/authgate.db}"
+export AUTHGATE_LOG_LEVEL=warning
+# The harness's login scenario compares against argon2id m=64 MiB t=3 p=4 (the peer's setting).
+export AUTHGATE_ARGON2_MEMORY_KIB="${AUTHGATE_ARGON2_MEMORY_KIB:-65536}"
+export AUTHGATE_ARGON2_TIME_COST="${AUTHGATE_ARGON2_TIME_COST:-3}"
+export AUTHGATE_ARGON2_PARALLELISM="${AUTHGATE_ARGON2_PARALLELISM:-4}"
+# The load generator signs one account in from one address many times at once: throttling
+# (which caps failed + in-progress attempts per account and address) is not what is measured.
+export AUTHGATE_LOGIN_MAX_FAILURES=1000
+export AUTHGATE_LOGIN_MAX_FAILURES_PER_IP=100000
+printf '%s\n' "${BENCH_PASSWORD:-correct-horse-battery-staple}" | \
+  "$root/.venv/bin/authgate" users create "${BENCH_USERNAME:-alice}" --password-stdin \
+    --email alice@example.com --name "Alice Example" >/dev/null
+exec "$root/.venv/bin/authgate" serve --workers 1

@@ -1,0 +1,85 @@
+"""SQLite storage on the event loop's thread.
+
+Transactions run one at a time per process (an ``asyncio.Lock``) on a synchronous connection;
+every repository statement completes without yielding to the loop. SQLite allows one writer at
+a time anyway, so this loses no concurrency within a process and removes both the worker-thread
+hand-offs of an async driver and lock waits between a process's own connections. Between
+processes (``--workers N``), SQLite's ``busy_timeout`` still arbitrates; PostgreSQL is the
+backend for many processes or nodes.
+
+Spec of the behaviour: the same contract suite as PostgreSQL (``tests/storage``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import Engine, event, make_url, text
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy.pool import StaticPool
+
+from authgate.storage.base import Storage
+from authgate.storage.sql.engine import (
+    _set_sqlite_pragmas,
+    is_memory_sqlite,
+    normalize_url,
+    unavailable_as_storage_error,
+)
+from authgate.storage.sql.executor import SyncExecutor
+from authgate.storage.sql.repositories import SqlTransaction
+from authgate.storage.sql.schema import metadata
+
+__all__ = ["SqliteStorage", "create_sqlite_engine", "open_sqlite_storage"]
+
+
+def create_sqlite_engine(url: str) -> Engine:
+    """A synchronous (pysqlite) engine with the same pragmas as every authgate connection."""
+    sync_url = make_url(normalize_url(url)).set(drivername="sqlite+pysqlite")
+    if is_memory_sqlite(url):
+        # One shared connection: an in-memory database exists only inside it.
+        engine = create_sync_engine(
+            sync_url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+    else:
+        engine = create_sync_engine(sync_url, pool_size=1, max_overflow=1)
+    event.listen(engine, "connect", _set_sqlite_pragmas)
+    return engine
+
+
+class SqliteStorage(Storage):
+    """``Storage`` over a synchronous SQLite engine, one transaction at a time."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._lock = asyncio.Lock()
+
+    @property
+    def engine(self) -> Engine:
+        """The engine, for maintenance tasks (purging, tests)."""
+        return self._engine
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqlTransaction]:
+        """``BEGIN`` … ``COMMIT``, or ``ROLLBACK`` if the block raises; failures to reach the
+        database file become ``StorageUnavailable``."""
+        async with self._lock, unavailable_as_storage_error():
+            with self._engine.begin() as conn:
+                yield SqlTransaction(SyncExecutor(conn))
+
+    async def ping(self) -> None:
+        async with self._lock, unavailable_as_storage_error():
+            with self._engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+
+    async def close(self) -> None:
+        self._engine.dispose()
+
+
+async def open_sqlite_storage(url: str) -> SqliteStorage:
+    """Storage for a SQLite URL; an in-memory database gets its schema here."""
+    engine = create_sqlite_engine(url)
+    if is_memory_sqlite(url):
+        metadata.create_all(engine)
+    return SqliteStorage(engine)
