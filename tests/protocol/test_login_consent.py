@@ -299,3 +299,37 @@ def test_password_change_ends_sessions_and_revokes_tokens(
     assert r.status_code == 401
     page = browser.authorize(auth_params(client)[0])
     assert 'type="password"' in page.text
+
+
+def test_redirects_to_pages_are_not_cacheable(browser: Browser, client: Any) -> None:
+    params, _ = auth_params(client)
+    r = browser.get("/authorize", params=params)
+    assert r.status_code == 303
+    assert r.headers["cache-control"] == "no-store"
+
+
+def test_password_hash_is_upgraded_at_sign_in_when_parameters_change(
+    live: LiveServer, browser: Browser, client: Any, make_user: Any
+) -> None:
+    from authgate.crypto.hashing import PasswordHashing
+
+    username, password = make_user()
+    assert live.ctx is not None
+
+    async def stored_hash() -> str:
+        assert live.ctx is not None
+        async with live.ctx.storage.transaction() as tx:
+            user = await tx.users.get_by_username(username)
+        assert user is not None
+        return user.password_hash
+
+    before = live.call(stored_hash())
+    real = live.ctx.passwords
+    live.ctx.passwords = PasswordHashing(time_cost=2, memory_kib=8192)
+    try:
+        sign_in_and_consent(browser, auth_params(client)[0], (username, password))
+    finally:
+        live.ctx.passwords = real
+    after = live.call(stored_hash())
+    assert before != after
+    assert "t=2" in after and "t=1" in before

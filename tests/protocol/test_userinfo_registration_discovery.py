@@ -187,3 +187,18 @@ def test_id_token_signed_with_registered_alg(
         decoded = jwt.decode(tokens["id_token"], jwks, algorithms=[alg])
     assert decoded.header["alg"] == alg
     assert decoded.claims["aud"] == client["client_id"]
+
+
+def test_rfc6750_3_invalid_request_carries_a_bearer_challenge(api: httpx.Client) -> None:
+    r = api.get("/userinfo?access_token=agat_nope")
+    assert r.headers["www-authenticate"].startswith(
+        'Bearer realm="authgate", error="invalid_request"'
+    )
+    r = api.post("/userinfo", data={"access_token": "a"}, headers={"authorization": "Bearer b"})
+    assert r.status_code == 400
+    assert 'error="invalid_request"' in r.headers["www-authenticate"]
+
+
+def test_rfc6750_3_1_missing_token_body_has_no_error_information(api: httpx.Client) -> None:
+    r = api.get("/userinfo")
+    assert r.json() == {}

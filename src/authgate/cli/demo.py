@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from authgate.bootstrap import build_context, create_server_app
 from authgate.cli.serve import logging_config
-from authgate.cli.users import create_user
+from authgate.cli.users import change_password, create_user
 from authgate.config import Settings, load_settings
 from authgate.core.pkce import s256_challenge
 from authgate.core.registration import validate_metadata
@@ -61,9 +61,7 @@ async def _prepare(settings: Settings) -> DemoSetup:
         if existing is None:
             await create_user(ctx, DEMO_USER, password, email="demo@example.com", name="Demo User")
         else:
-            new_hash = await asyncio.to_thread(ctx.passwords.hash, password)
-            async with ctx.storage.transaction() as tx:
-                await tx.users.set_password(existing.id, new_hash, ctx.clock.now())
+            await change_password(ctx, existing, password)
         metadata = validate_metadata(
             {
                 "client_name": "authgate demo app",
