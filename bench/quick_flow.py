@@ -34,12 +34,20 @@ def pkce() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-async def sign_in(http: httpx.AsyncClient, issuer: str, client: dict, user: str, pw: str,
-                  redirect: str) -> None:
-    verifier, challenge = pkce()
-    params = {"response_type": "code", "client_id": client["client_id"],
-              "redirect_uri": redirect, "scope": "openid profile email", "state": "s",
-              "nonce": "n", "code_challenge": challenge, "code_challenge_method": "S256"}
+async def sign_in(
+    http: httpx.AsyncClient, issuer: str, client: dict, user: str, pw: str, redirect: str
+) -> None:
+    _, challenge = pkce()
+    params = {
+        "response_type": "code",
+        "client_id": client["client_id"],
+        "redirect_uri": redirect,
+        "scope": "openid profile email",
+        "state": "s",
+        "nonce": "n",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
     r = await http.get(f"{issuer}/authorize?{urlencode(params)}")
     for _ in range(5):
         if r.status_code == 303 and not r.headers["location"].startswith(redirect):
@@ -59,18 +67,33 @@ async def sign_in(http: httpx.AsyncClient, issuer: str, client: dict, user: str,
     assert r.status_code == 303 and r.headers["location"].startswith(redirect), r.status_code
 
 
-async def one_flow(http: httpx.AsyncClient, issuer: str, client: dict, redirect: str,
-                   keys: KeySet) -> None:
+async def one_flow(
+    http: httpx.AsyncClient, issuer: str, client: dict, redirect: str, keys: KeySet
+) -> None:
     verifier, challenge = pkce()
     nonce = secrets.token_urlsafe(8)
-    params = {"response_type": "code", "client_id": client["client_id"],
-              "redirect_uri": redirect, "scope": "openid profile email", "state": "s",
-              "nonce": nonce, "code_challenge": challenge, "code_challenge_method": "S256"}
+    params = {
+        "response_type": "code",
+        "client_id": client["client_id"],
+        "redirect_uri": redirect,
+        "scope": "openid profile email",
+        "state": "s",
+        "nonce": nonce,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
     r = await http.get(f"{issuer}/authorize?{urlencode(params)}")
     code = parse_qs(urlsplit(r.headers["location"]).query)["code"][0]
-    t = await http.post(f"{issuer}/token", data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": redirect,
-        "code_verifier": verifier}, auth=(client["client_id"], client["client_secret"]))
+    t = await http.post(
+        f"{issuer}/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect,
+            "code_verifier": verifier,
+        },
+        auth=(client["client_id"], client["client_secret"]),
+    )
     body = t.json()
     claims = jwt.decode(body["id_token"], keys, algorithms=["RS256", "ES256", "EdDSA"]).claims
     assert claims["iss"] == issuer and claims["aud"] == client["client_id"]
@@ -89,9 +112,13 @@ async def main() -> None:
     args = ap.parse_args()
     redirect = "http://127.0.0.1:9249/cb"
     async with httpx.AsyncClient(timeout=30) as admin:
-        client = (await admin.post(f"{args.issuer}/register", json={
-            "redirect_uris": [redirect], "id_token_signed_response_alg": args.alg},
-            headers={"authorization": f"Bearer {args.token}"})).json()
+        client = (
+            await admin.post(
+                f"{args.issuer}/register",
+                json={"redirect_uris": [redirect], "id_token_signed_response_alg": args.alg},
+                headers={"authorization": f"Bearer {args.token}"},
+            )
+        ).json()
         keys = KeySet.import_key_set((await admin.get(f"{args.issuer}/jwks")).json())
     latencies: list[float] = []
     errors = 0
@@ -106,7 +133,7 @@ async def main() -> None:
                 try:
                     await one_flow(http, args.issuer, client, redirect, keys)
                     latencies.append(time.perf_counter() - start)
-                except Exception:  # noqa: BLE001 - counted, never retried silently
+                except Exception:  # counted as an error, never retried silently
                     errors += 1
 
     began = time.monotonic()
@@ -114,9 +141,11 @@ async def main() -> None:
     elapsed = time.monotonic() - began
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else 0.0
-    print(f"code flow ({args.alg}): {len(latencies) / elapsed:.0f} flows/s, "
-          f"p50 {statistics.median(latencies) * 1000:.1f} ms, p99 {p99:.1f} ms, "
-          f"errors {errors}, {len(latencies)} flows in {elapsed:.1f} s")
+    print(
+        f"code flow ({args.alg}): {len(latencies) / elapsed:.0f} flows/s, "
+        f"p50 {statistics.median(latencies) * 1000:.1f} ms, p99 {p99:.1f} ms, "
+        f"errors {errors}, {len(latencies)} flows in {elapsed:.1f} s"
+    )
 
 
 if __name__ == "__main__":
