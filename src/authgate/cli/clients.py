@@ -8,8 +8,7 @@ from typing import Any
 
 import orjson
 
-from authgate.bootstrap import build_context
-from authgate.cli.common import CliError
+from authgate.cli.common import CliError, with_context
 from authgate.config import Settings
 from authgate.core.errors import OAuthError
 from authgate.core.registration import validate_metadata
@@ -71,11 +70,7 @@ def _metadata(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def run_clients(args: argparse.Namespace, settings: Settings) -> int:
-    ctx = await build_context(settings)
-    try:
-        return await _dispatch(ctx, args)
-    finally:
-        await ctx.storage.close()
+    return await with_context(settings, lambda ctx: _dispatch(ctx, args))
 
 
 async def _dispatch(ctx: ServerContext, args: argparse.Namespace) -> int:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
-from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from authgate.config import Settings
-from authgate.storage.base import Storage
+from authgate.server.context import ServerContext
 
-__all__ = ["CliError", "read_secret_stdin", "run", "storage_for"]
+__all__ = ["CliError", "read_secret_stdin", "run", "with_context"]
 
 T = TypeVar("T")
 
@@ -24,18 +23,18 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-@asynccontextmanager
-async def storage_for(settings: Settings):  # type: ignore[no-untyped-def]
-    """Open (and migrate, when allowed) the configured database for a CLI command."""
-    from authgate.bootstrap import prepare_database
-    from authgate.storage.sql.repositories import open_storage
+async def with_context(
+    settings: Settings, action: Callable[[ServerContext], Awaitable[int]]
+) -> int:
+    """Run an admin command against the configured server (database migrated when allowed,
+    keys and secrets loaded), closing the database afterwards."""
+    from authgate.bootstrap import build_context
 
-    await prepare_database(settings)
-    storage: Storage = await open_storage(settings.database_url)
+    ctx = await build_context(settings)
     try:
-        yield storage
+        return await action(ctx)
     finally:
-        await storage.close()
+        await ctx.storage.close()
 
 
 def read_secret_stdin(what: str) -> str:
@@ -43,6 +42,3 @@ def read_secret_stdin(what: str) -> str:
     if not value:
         raise CliError(f"no {what} on standard input")
     return value
-
-
-Handler = Callable[[Any, Settings], Awaitable[int] | int]

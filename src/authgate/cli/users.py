@@ -6,8 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from authgate.bootstrap import build_context
-from authgate.cli.common import CliError, read_secret_stdin
+from authgate.cli.common import CliError, read_secret_stdin, with_context
 from authgate.config import Settings
 from authgate.core.models import User
 from authgate.server.context import ServerContext
@@ -115,11 +114,7 @@ async def change_password(ctx: ServerContext, user: User, password: str) -> tupl
 
 
 async def run_users(args: argparse.Namespace, settings: Settings) -> int:
-    ctx = await build_context(settings)
-    try:
-        return await _dispatch(ctx, args)
-    finally:
-        await ctx.storage.close()
+    return await with_context(settings, lambda ctx: _dispatch(ctx, args))
 
 
 async def _dispatch(ctx: ServerContext, args: argparse.Namespace) -> int:
