@@ -15,6 +15,7 @@ from authgate.core.models import (
     Client,
     Grant,
     Interaction,
+    RefreshToken,
     ResponseMode,
     Session,
     SigningKeyRecord,
@@ -102,6 +103,22 @@ def access_token(now: datetime, token_hash: str = "70ken", **fields: Any) -> Acc
     }
     values.update(fields)
     return AccessToken(token_hash=TokenHash(token_hash), **values)
+
+
+def refresh_token(now: datetime, token_hash: str = "r3fr", **fields: Any) -> RefreshToken:  # noqa: S107
+    values: dict[str, Any] = {
+        "family_id": "family-1",
+        "client_id": CLIENT_ID,
+        "user_id": USER_ID,
+        "grant_id": GRANT_ID,
+        "scopes": ("openid", "offline_access"),
+        "auth_time": now,
+        "issued_at": now,
+        "expires_at": now + timedelta(days=14),
+        "family_expires_at": now + timedelta(days=30),
+    }
+    values.update(fields)
+    return RefreshToken(token_hash=TokenHash(token_hash), **values)
 
 
 def session(now: datetime, id_hash: str = "5e55", **fields: Any) -> Session:

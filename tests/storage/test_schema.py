@@ -11,7 +11,14 @@ from authgate.storage.sql.schema import JsonObject, StrTuple, UtcDateTime, metad
 
 DIALECT = sqlite.dialect()
 
-LIFETIME_TABLES = {"codes", "access_tokens", "sessions", "interactions", "login_throttle"}
+LIFETIME_TABLES = {
+    "codes",
+    "access_tokens",
+    "refresh_tokens",
+    "sessions",
+    "interactions",
+    "login_throttle",
+}
 
 
 def test_timestamps_are_epoch_seconds_and_come_back_in_utc() -> None:

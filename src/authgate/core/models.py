@@ -22,6 +22,7 @@ __all__ = [
     "Grant",
     "GrantType",
     "Interaction",
+    "RefreshToken",
     "ResponseMode",
     "Session",
     "SigningKeyRecord",
@@ -222,6 +223,28 @@ class AccessToken:
     def is_active(self, now: datetime) -> bool:
         """Not revoked and not expired. Spec: RFC 7662 §2.2 (active)."""
         return self.revoked_at is None and now < self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshToken:
+    """An issued refresh token, stored by hash. Every use rotates it: the successor joins the
+    same ``family_id`` (one per authorization), and presenting a rotated token again is reuse,
+    which revokes the whole family. ``expires_at`` is this token's idle expiry;
+    ``family_expires_at`` the absolute end of the family.
+    Spec: RFC 6749 §1.5, §6, §10.4; RFC 9700 §4.14.2; OAuth 2.1 §4.3."""
+
+    token_hash: TokenHash
+    family_id: str
+    client_id: str
+    user_id: str
+    grant_id: str
+    scopes: tuple[str, ...]
+    auth_time: datetime
+    issued_at: datetime
+    expires_at: datetime
+    family_expires_at: datetime
+    rotated_at: datetime | None = None
+    revoked_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from authgate.core.models import (
     Client,
     Grant,
     Interaction,
+    RefreshToken,
     Session,
     SigningKeyRecord,
     TokenHash,
@@ -36,7 +37,10 @@ __all__ = [
     "GrantRepository",
     "InteractionRepository",
     "KeyRepository",
+    "RefreshTokenRepository",
     "Replayed",
+    "Reused",
+    "Rotated",
     "SecretRepository",
     "SessionRepository",
     "Storage",
@@ -67,6 +71,20 @@ class Replayed:
     """The code had already been consumed: a replay (RFC 6749 §4.1.2, §10.5)."""
 
     code: AuthorizationCode
+
+
+@dataclass(frozen=True, slots=True)
+class Rotated:
+    """The refresh token was active and is now rotated by this call (the single winner)."""
+
+    token: RefreshToken
+
+
+@dataclass(frozen=True, slots=True)
+class Reused:
+    """The refresh token had already been rotated: reuse (RFC 9700 §4.14.2)."""
+
+    token: RefreshToken
 
 
 class ClientRepository(Protocol):
@@ -100,7 +118,7 @@ class GrantRepository(Protocol):
         """Insert or replace by id."""
 
     async def revoke(self, grant_id: str, now: datetime) -> None:
-        """Revoke the grant and every token issued under it (cascade)."""
+        """Revoke the grant and every access and refresh token issued under it (cascade)."""
 
 
 class CodeRepository(Protocol):
@@ -120,7 +138,24 @@ class AccessTokenRepository(Protocol):
         """Revoke every token of a family; returns how many were newly revoked."""
 
     async def revoke_for_user(self, user_id: str, now: datetime) -> int:
-        """Revoke every live token issued to a user (password change); returns the count."""
+        """Revoke every live access and refresh token of a user (password change); returns how
+        many access tokens were newly revoked."""
+
+
+class RefreshTokenRepository(Protocol):
+    async def add(self, token: RefreshToken) -> None: ...
+    async def get(self, token_hash: TokenHash) -> RefreshToken | None: ...
+    async def rotate(
+        self, token_hash: TokenHash, client_id: str, now: datetime
+    ) -> Rotated | Reused | None:
+        """Atomically mark an active token of ``client_id`` rotated.
+
+        ``Rotated`` for exactly one caller; ``Reused`` if this client's token was rotated
+        before; ``None`` if unknown, another client's, revoked or expired (idle or absolute).
+        """
+
+    async def revoke_family(self, family_id: str, now: datetime) -> int:
+        """Revoke every refresh token of a family; returns how many were newly revoked."""
 
 
 class SessionRepository(Protocol):
@@ -180,6 +215,8 @@ class Transaction(Protocol):
     def codes(self) -> CodeRepository: ...
     @property
     def access_tokens(self) -> AccessTokenRepository: ...
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository: ...
     @property
     def sessions(self) -> SessionRepository: ...
     @property

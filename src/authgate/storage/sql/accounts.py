@@ -18,7 +18,15 @@ from authgate.storage.sql.rows import (
     user_from_row,
     user_values,
 )
-from authgate.storage.sql.schema import UtcDateTime, access_tokens, clients, codes, grants, users
+from authgate.storage.sql.schema import (
+    UtcDateTime,
+    access_tokens,
+    clients,
+    codes,
+    grants,
+    refresh_tokens,
+    users,
+)
 
 __all__ = ["SqlClientRepository", "SqlGrantRepository", "SqlUserRepository"]
 
@@ -27,7 +35,7 @@ _LIST_CLIENTS = select(clients).order_by(clients.c.client_id)
 # Dependent rows first: codes and tokens refer to grants, and all three to the client.
 _DELETE_CLIENT = tuple(
     delete(table).where(table.c.client_id == bindparam("client_id"))
-    for table in (access_tokens, codes, grants, clients)
+    for table in (access_tokens, refresh_tokens, codes, grants, clients)
 )
 
 _NOW = bindparam("now", type_=UtcDateTime)
@@ -63,10 +71,11 @@ _REVOKE_GRANT = (
     .where(grants.c.id == bindparam("grant"), grants.c.revoked_at.is_(None))
     .values(revoked_at=_NOW)
 )
-_REVOKE_GRANT_TOKENS = (
-    update(access_tokens)
-    .where(access_tokens.c.grant_id == bindparam("grant"), access_tokens.c.revoked_at.is_(None))
+_REVOKE_GRANT_TOKENS = tuple(
+    update(table)
+    .where(table.c.grant_id == bindparam("grant"), table.c.revoked_at.is_(None))
     .values(revoked_at=_NOW)
+    for table in (access_tokens, refresh_tokens)
 )
 
 
@@ -91,8 +100,8 @@ class SqlClientRepository(ClientRepository):
         return [client_from_row(row) for row in await self._conn.execute(_LIST_CLIENTS)]
 
     async def delete(self, client_id: str) -> bool:
-        """Delete the client with its codes, access tokens and grants, so nothing issued to a
-        deleted client remains usable (or blocks the delete through a foreign key)."""
+        """Delete the client with its codes, tokens and grants, so nothing issued to a deleted
+        client remains usable (or blocks the delete through a foreign key)."""
         params = {"client_id": client_id}
         for statement in _DELETE_CLIENT[:-1]:
             await self._conn.execute(statement, params)
@@ -151,8 +160,10 @@ class SqlGrantRepository(GrantRepository):
         await self._conn.execute(upsert_statement(self._conn, grants), grant_values(grant))
 
     async def revoke(self, grant_id: str, now: datetime) -> None:
-        """Revoke the grant and every access token issued under it (RFC 7009 §2.1: revoking
-        a grant invalidates the tokens based on it). Already revoked rows keep their time."""
+        """Revoke the grant and every access and refresh token issued under it (RFC 7009 §2.1:
+        revoking a grant invalidates the tokens based on it). Already revoked rows keep their
+        time."""
         params = {"grant": grant_id, "now": now}
         await self._conn.execute(_REVOKE_GRANT, params)
-        await self._conn.execute(_REVOKE_GRANT_TOKENS, params)
+        for statement in _REVOKE_GRANT_TOKENS:
+            await self._conn.execute(statement, params)

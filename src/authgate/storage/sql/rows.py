@@ -19,6 +19,7 @@ from authgate.core.models import (
     Client,
     Grant,
     Interaction,
+    RefreshToken,
     Session,
     SigningKeyRecord,
     TokenHash,
@@ -38,6 +39,8 @@ __all__ = [
     "interaction_values",
     "key_from_row",
     "key_values",
+    "refresh_token_from_row",
+    "refresh_token_values",
     "session_from_row",
     "session_values",
     "user_from_row",
@@ -205,6 +208,40 @@ def access_token_from_row(row: Row[Any]) -> AccessToken:
         scopes=row.scopes,
         issued_at=row.issued_at,
         expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def refresh_token_values(token: RefreshToken) -> Values:
+    return {
+        "token_hash": token.token_hash,
+        "family_id": token.family_id,
+        "client_id": token.client_id,
+        "user_id": token.user_id,
+        "grant_id": token.grant_id,
+        "scopes": token.scopes,
+        "auth_time": token.auth_time,
+        "issued_at": token.issued_at,
+        "expires_at": token.expires_at,
+        "family_expires_at": token.family_expires_at,
+        "rotated_at": token.rotated_at,
+        "revoked_at": token.revoked_at,
+    }
+
+
+def refresh_token_from_row(row: Row[Any]) -> RefreshToken:
+    return RefreshToken(
+        token_hash=TokenHash(row.token_hash),
+        family_id=row.family_id,
+        client_id=row.client_id,
+        user_id=row.user_id,
+        grant_id=row.grant_id,
+        scopes=row.scopes,
+        auth_time=row.auth_time,
+        issued_at=row.issued_at,
+        expires_at=row.expires_at,
+        family_expires_at=row.family_expires_at,
+        rotated_at=row.rotated_at,
         revoked_at=row.revoked_at,
     )
 

@@ -224,6 +224,28 @@ access_tokens = Table(
     Index("ix_access_tokens_expires_at", "expires_at"),
 )
 
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("token_hash", String, primary_key=True),
+    Column("family_id", String, nullable=False),
+    Column("client_id", String, ForeignKey("clients.client_id"), nullable=False),
+    Column("user_id", String, ForeignKey("users.id"), nullable=False),
+    Column("grant_id", String, ForeignKey("grants.id"), nullable=False),
+    Column("scopes", StrTuple, nullable=False),
+    Column("auth_time", UtcDateTime, nullable=False),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("family_expires_at", UtcDateTime, nullable=False),
+    Column("rotated_at", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
+    Index("ix_refresh_tokens_family_id", "family_id"),
+    Index("ix_refresh_tokens_grant_id", "grant_id"),
+    Index("ix_refresh_tokens_client_id", "client_id"),
+    Index("ix_refresh_tokens_user_id", "user_id"),
+    Index("ix_refresh_tokens_expires_at", "expires_at"),
+)
+
 sessions = Table(
     "sessions",
     metadata,

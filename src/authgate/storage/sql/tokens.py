@@ -28,7 +28,14 @@ from authgate.storage.sql.rows import (
     session_from_row,
     session_values,
 )
-from authgate.storage.sql.schema import UtcDateTime, access_tokens, codes, interactions, sessions
+from authgate.storage.sql.schema import (
+    UtcDateTime,
+    access_tokens,
+    codes,
+    interactions,
+    refresh_tokens,
+    sessions,
+)
 
 __all__ = [
     "SqlAccessTokenRepository",
@@ -70,6 +77,11 @@ _DELETE_USER_SESSIONS = delete(sessions).where(sessions.c.user_id == bindparam("
 _REVOKE_USER_TOKENS = (
     update(access_tokens)
     .where(access_tokens.c.user_id == bindparam("user"), access_tokens.c.revoked_at.is_(None))
+    .values(revoked_at=_NOW)
+)
+_REVOKE_USER_REFRESH_TOKENS = (
+    update(refresh_tokens)
+    .where(refresh_tokens.c.user_id == bindparam("user"), refresh_tokens.c.revoked_at.is_(None))
     .values(revoked_at=_NOW)
 )
 
@@ -135,6 +147,7 @@ class SqlAccessTokenRepository(AccessTokenRepository):
     async def revoke_for_user(self, user_id: str, now: datetime) -> int:
         """Revoke every live token of the user (OWASP: a new password ends old access)."""
         params = {"user": user_id, "now": now}
+        await self._conn.execute(_REVOKE_USER_REFRESH_TOKENS, params)
         return (await self._conn.execute(_REVOKE_USER_TOKENS, params)).rowcount
 
 

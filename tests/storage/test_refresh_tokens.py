@@ -1,0 +1,111 @@
+"""Refresh tokens: atomic rotation, reuse detection, expiry, client binding, family revocation.
+
+Spec: RFC 6749 §6, §10.4; RFC 9700 §4.14.2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from authgate.core.models import TokenHash
+from authgate.storage.base import DuplicateError, Reused, Rotated
+
+from . import factories as f
+from .factories import CLIENT_ID, Seed
+
+H = TokenHash("r3fr")
+
+
+async def rotate(storage: Any, now: datetime, client_id: str = CLIENT_ID) -> Any:
+    async with storage.transaction() as tx:
+        return await tx.refresh_tokens.rotate(H, client_id, now)
+
+
+async def test_round_trip_and_duplicate(storage: Any, seeded: Seed, now: datetime) -> None:
+    token = f.refresh_token(now)
+    async with storage.transaction() as tx:
+        await tx.refresh_tokens.add(token)
+        with pytest.raises(DuplicateError):
+            await tx.refresh_tokens.add(f.refresh_token(now))
+    async with storage.transaction() as tx:
+        assert await tx.refresh_tokens.get(H) == token
+        assert await tx.refresh_tokens.get(TokenHash("nope")) is None
+
+
+async def test_rfc9700_rotation_then_reuse(storage: Any, seeded: Seed, now: datetime) -> None:
+    async with storage.transaction() as tx:
+        await tx.refresh_tokens.add(f.refresh_token(now))
+    first = await rotate(storage, now)
+    assert isinstance(first, Rotated) and first.token.rotated_at == now
+    again = await rotate(storage, now + timedelta(seconds=1))
+    assert isinstance(again, Reused) and again.token.rotated_at == now
+
+
+async def test_rfc9700_concurrent_rotations_have_one_winner(
+    storage: Any, seeded: Seed, now: datetime
+) -> None:
+    async with storage.transaction() as tx:
+        await tx.refresh_tokens.add(f.refresh_token(now))
+    results = await asyncio.gather(*(rotate(storage, now) for _ in range(20)))
+    assert sum(isinstance(r, Rotated) for r in results) == 1
+    assert sum(isinstance(r, Reused) for r in results) == 19
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"expires_at": "now"},
+        {"family_expires_at": "now"},
+        {"revoked_at": "now"},
+    ],
+)
+async def test_inactive_tokens_do_not_rotate(
+    storage: Any, seeded: Seed, now: datetime, fields: dict[str, str]
+) -> None:
+    values = {k: now for k in fields}
+    async with storage.transaction() as tx:
+        await tx.refresh_tokens.add(f.refresh_token(now - timedelta(hours=1), **values))
+    assert await rotate(storage, now) is None
+
+
+async def test_another_clients_token_is_unknown(storage: Any, seeded: Seed, now: datetime) -> None:
+    async with storage.transaction() as tx:
+        await tx.clients.add(f.client("client-2"))
+        await tx.refresh_tokens.add(f.refresh_token(now))
+    assert await rotate(storage, now, "client-2") is None
+    assert isinstance(await rotate(storage, now), Rotated)
+    assert await rotate(storage, now, "client-2") is None  # no reuse signal for others
+
+
+async def test_revoke_family_and_grant_cascade(storage: Any, seeded: Seed, now: datetime) -> None:
+    later = now + timedelta(minutes=1)
+    async with storage.transaction() as tx:
+        await tx.refresh_tokens.add(f.refresh_token(now, "a"))
+        await tx.refresh_tokens.add(f.refresh_token(now, "b", family_id="family-2"))
+    async with storage.transaction() as tx:
+        assert await tx.refresh_tokens.revoke_family("family-1", later) == 1
+        assert await tx.refresh_tokens.revoke_family("family-1", later) == 0
+        await tx.grants.revoke(seeded.grant.id, later)
+    async with storage.transaction() as tx:
+        a = await tx.refresh_tokens.get(TokenHash("a"))
+        b = await tx.refresh_tokens.get(TokenHash("b"))
+    assert a is not None and a.revoked_at == later
+    assert b is not None and b.revoked_at == later
+
+
+async def test_password_change_and_client_delete_reach_refresh_tokens(
+    storage: Any, seeded: Seed, now: datetime
+) -> None:
+    async with storage.transaction() as tx:
+        await tx.refresh_tokens.add(f.refresh_token(now))
+    async with storage.transaction() as tx:
+        await tx.access_tokens.revoke_for_user(seeded.user.id, now)
+        token = await tx.refresh_tokens.get(H)
+    assert token is not None and token.revoked_at == now
+    async with storage.transaction() as tx:
+        assert await tx.clients.delete(CLIENT_ID)
+        assert await tx.refresh_tokens.get(H) is None
