@@ -68,9 +68,8 @@ async def ensure_keys(storage: Storage, encryptor: KeyEncryptor) -> KeySet:
     return KeySet.from_records(records, encryptor)
 
 
-# Only scopes the server can honour: offline_access promises a refresh token (offered once the
-# refresh grant exists); address and phone release claims users do not have here.
-SERVER_SCOPES = tuple(s for s in OIDC_SCOPES if s in ("openid", "profile", "email"))
+# Only scopes the server can honour: address and phone would release claims users do not have.
+SERVER_SCOPES = tuple(s for s in OIDC_SCOPES if s not in ("address", "phone"))
 
 
 def supported_scopes(settings: Settings) -> frozenset[str]:
@@ -90,7 +89,7 @@ def discovery_document(settings: Settings, endpoints: Endpoints, keys: KeySet) -
         signing_algs=keys.algorithms,
         auth_methods=tuple(m.value for m in AuthMethod),
         assertion_algs=tuple(sorted(ASSERTION_ALGS)),
-        grant_types=(GrantType.AUTHORIZATION_CODE.value,),
+        grant_types=(GrantType.AUTHORIZATION_CODE.value, GrantType.REFRESH_TOKEN.value),
     )
     return orjson.dumps(meta)
 

@@ -80,6 +80,20 @@ class Settings(BaseSettings):
         3600, ge=30, le=86400, description="Access token lifetime (seconds)."
     )
     id_token_ttl: int = Field(3600, ge=30, le=86400, description="ID token lifetime (seconds).")
+    refresh_token_ttl: int = Field(
+        1209600,
+        ge=60,
+        le=31536000,
+        description="Refresh token idle lifetime (seconds): a refresh token not used for this "
+        "long expires. Every use rotates it and starts a new idle period.",
+    )
+    refresh_token_absolute_ttl: int = Field(
+        2592000,
+        ge=60,
+        le=315360000,
+        description="Refresh token absolute lifetime (seconds) from the original "
+        "authorization; rotation never extends it. Must be at least refresh_token_ttl.",
+    )
     session_ttl: int = Field(
         28800, ge=60, le=2592000, description="Browser sign-in session lifetime (seconds)."
     )
@@ -167,6 +181,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "issuer must use https on a non-loopback host "
                 "(set AUTHGATE_INSECURE=true only for development)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_refresh_lifetimes(self) -> Settings:
+        if self.refresh_token_absolute_ttl < self.refresh_token_ttl:
+            raise ValueError(
+                "refresh_token_absolute_ttl must be at least refresh_token_ttl "
+                "(AUTHGATE_REFRESH_TOKEN_ABSOLUTE_TTL)"
             )
         return self
 

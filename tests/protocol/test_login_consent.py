@@ -219,21 +219,6 @@ def test_disabled_user_cannot_sign_in(
     assert "username or password is incorrect" in page.text
 
 
-def test_offline_access_is_not_granted_without_refresh_tokens(
-    api: httpx.Client, browser: Browser, register_client: Any, make_user: Any
-) -> None:
-    client = register_client(grant_types=["authorization_code", "refresh_token"])
-    params, verifier = auth_params(client, scope="openid offline_access", prompt="consent")
-    result = sign_in_and_consent(browser, params, make_user())
-    body = exchange(api, client, result.params["code"], verifier).json()
-    assert body["scope"] == "openid"
-    assert "refresh_token" not in body
-    assert (
-        "offline_access"
-        not in api.get("/.well-known/openid-configuration").json()["scopes_supported"]
-    )
-
-
 def test_oidc_prompt_login_cannot_be_skipped_via_the_consent_page(
     browser: Browser, client: Any, make_user: Any
 ) -> None:

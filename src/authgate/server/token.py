@@ -24,11 +24,18 @@ from authgate.core.errors import (
 )
 from authgate.core.models import AuthorizationCode, Client, GrantType
 from authgate.core.params import Params
+from authgate.core.refresh import issues_refresh_token, narrow_scope
 from authgate.server.client_auth import authenticate_client, prefetch_client_keys
 from authgate.server.context import ServerContext
 from authgate.server.http import HttpRequest, JsonResponse
-from authgate.server.tokens import issue_access_token, sign_id_token, token_response
-from authgate.storage.base import Replayed, Transaction
+from authgate.server.tokens import (
+    issue_access_token,
+    issue_refresh_token,
+    revoke_family,
+    sign_id_token,
+    token_response,
+)
+from authgate.storage.base import Replayed, Reused, Transaction
 
 __all__ = ["token"]
 
@@ -72,7 +79,7 @@ async def _authorization_code(
     if result is None:
         return InvalidGrant("the authorization code is invalid or expired")
     if isinstance(result, Replayed):
-        revoked = await tx.access_tokens.revoke_family(result.code.family_id, now)
+        revoked = await revoke_family(tx, result.code.family_id, now)
         ctx.events.emit(
             "code.replayed",
             client_id=client.client_id,
@@ -98,6 +105,19 @@ async def _authorization_code(
         scopes=code.scopes,
         now=now,
     )
+    refresh = None
+    if issues_refresh_token(client, code.scopes):
+        refresh = await issue_refresh_token(
+            ctx,
+            tx,
+            client_id=client.client_id,
+            user_id=user.id,
+            grant_id=grant.id,
+            family_id=code.family_id,
+            scopes=code.scopes,
+            auth_time=code.auth_time,
+            now=now,
+        )
     id_token = None
     if "openid" in code.scopes:
         id_token = sign_id_token(
@@ -112,7 +132,79 @@ async def _authorization_code(
     ctx.events.emit(
         "token.issued", client_id=client.client_id, user_id=user.id, grant_type="authorization_code"
     )
-    return token_response(access, id_token)
+    return token_response(access, id_token, refresh)
+
+
+async def _refresh_token(
+    ctx: ServerContext, tx: Transaction, client: Client, params: Params
+) -> dict[str, Any] | OAuthError:
+    """Rotate a refresh token: the old one dies, a successor of the same family and scope is
+    issued with a new access token (narrowed if asked) and, for OpenID, a new ID token.
+    Presenting a rotated token again revokes the whole family.
+    Spec: RFC 6749 §6, §10.4; RFC 9700 §4.14.2; OIDC Core §12.1-§12.2; OAuth 2.1 §4.3."""
+    token_hash = ctx.hash_token(params.require("refresh_token"))
+    current = await tx.refresh_tokens.get(token_hash)
+    if current is None or current.client_id != client.client_id:
+        return InvalidGrant("the refresh token is invalid, expired or revoked")
+    # Checked before rotating, so a bad scope does not cost the client its refresh token.
+    scopes = narrow_scope(params.get_one("scope"), current.scopes)
+    now = ctx.clock.now()
+    result = await tx.refresh_tokens.rotate(token_hash, client.client_id, now)
+    if isinstance(result, Reused):
+        revoked = await revoke_family(tx, result.token.family_id, now)
+        ctx.events.emit(
+            "refresh_token.reused",
+            client_id=client.client_id,
+            family=result.token.family_id,
+            revoked=revoked,
+        )
+        return InvalidGrant("the refresh token was already used")
+    if result is None:
+        return InvalidGrant("the refresh token is invalid, expired or revoked")
+    old = result.token
+    user = await tx.users.get(old.user_id)
+    grant = await tx.grants.find(old.user_id, client.client_id)
+    if user is None or user.disabled or grant is None or grant.id != old.grant_id:
+        await revoke_family(tx, old.family_id, now)
+        return InvalidGrant("the authorization is no longer valid")
+    refresh = await issue_refresh_token(
+        ctx,
+        tx,
+        client_id=client.client_id,
+        user_id=user.id,
+        grant_id=grant.id,
+        family_id=old.family_id,
+        scopes=old.scopes,
+        auth_time=old.auth_time,
+        now=now,
+        family_expires_at=old.family_expires_at,
+    )
+    access = await issue_access_token(
+        ctx,
+        tx,
+        client_id=client.client_id,
+        user_id=user.id,
+        grant_id=grant.id,
+        family_id=old.family_id,
+        scopes=scopes,
+        now=now,
+    )
+    id_token = None
+    if "openid" in scopes:
+        # OIDC Core §12.2: same sub and aud, original auth_time, no nonce.
+        id_token = sign_id_token(
+            ctx,
+            client,
+            subject=user.id,
+            auth_time=old.auth_time,
+            nonce=None,
+            access_token=access.value,
+            now=now,
+        )
+    ctx.events.emit(
+        "token.issued", client_id=client.client_id, user_id=user.id, grant_type="refresh_token"
+    )
+    return token_response(access, id_token, refresh)
 
 
 def _check_code_binding(
@@ -136,4 +228,5 @@ def _check_code_binding(
 
 GRANTS: dict[str, GrantHandler] = {
     GrantType.AUTHORIZATION_CODE.value: _authorization_code,
+    GrantType.REFRESH_TOKEN.value: _refresh_token,
 }

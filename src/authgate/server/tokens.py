@@ -11,15 +11,25 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from authgate.core.claims import id_token_claims
-from authgate.core.models import AccessToken, Client
+from authgate.core.models import AccessToken, Client, RefreshToken
+from authgate.core.refresh import successor_expiry
 from authgate.core.scope import format_scope
 from authgate.crypto.jws import sign_jwt
 from authgate.server.context import ServerContext
 from authgate.storage.base import Transaction
 
-__all__ = ["ACCESS_TOKEN_PREFIX", "IssuedAccessToken", "issue_access_token", "sign_id_token"]
+__all__ = [
+    "ACCESS_TOKEN_PREFIX",
+    "REFRESH_TOKEN_PREFIX",
+    "IssuedAccessToken",
+    "issue_access_token",
+    "issue_refresh_token",
+    "revoke_family",
+    "sign_id_token",
+]
 
 ACCESS_TOKEN_PREFIX = "agat_"  # noqa: S105 - a name, not a secret
+REFRESH_TOKEN_PREFIX = "agrt_"  # noqa: S105 - a name, not a secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +66,51 @@ async def issue_access_token(
         )
     )
     return IssuedAccessToken(value, ttl, scopes)
+
+
+async def issue_refresh_token(
+    ctx: ServerContext,
+    tx: Transaction,
+    *,
+    client_id: str,
+    user_id: str,
+    grant_id: str,
+    family_id: str,
+    scopes: tuple[str, ...],
+    auth_time: datetime,
+    now: datetime,
+    family_expires_at: datetime | None = None,
+) -> str:
+    """Store the hash of a new refresh token of ``family_id``; return the token once.
+    A new family gets its absolute expiry here; a successor keeps its family's.
+    Spec: RFC 6749 §6; RFC 9700 §4.14.2."""
+    s = ctx.settings
+    if family_expires_at is None:
+        family_expires_at = now + timedelta(seconds=s.refresh_token_absolute_ttl)
+    value = ctx.random.token(REFRESH_TOKEN_PREFIX)
+    await tx.refresh_tokens.add(
+        RefreshToken(
+            token_hash=ctx.hash_token(value),
+            family_id=family_id,
+            client_id=client_id,
+            user_id=user_id,
+            grant_id=grant_id,
+            scopes=scopes,
+            auth_time=auth_time,
+            issued_at=now,
+            expires_at=successor_expiry(now, s.refresh_token_ttl, family_expires_at),
+            family_expires_at=family_expires_at,
+        )
+    )
+    return value
+
+
+async def revoke_family(tx: Transaction, family_id: str, now: datetime) -> int:
+    """Revoke every access and refresh token descending from one authorization (a replayed
+    code or a reused refresh token). Spec: RFC 6749 §4.1.2, §10.4; RFC 9700 §4.14.2."""
+    access = await tx.access_tokens.revoke_family(family_id, now)
+    refresh = await tx.refresh_tokens.revoke_family(family_id, now)
+    return access + refresh
 
 
 def id_token_alg(ctx: ServerContext, client: Client) -> str:

@@ -1,0 +1,208 @@
+"""Refresh tokens end to end: issuance policy, rotation, reuse detection, scope, binding,
+lifetimes, ID token on refresh, parallel refresh.
+
+Spec: RFC 6749 §6, §10.4; RFC 9700 §4.14.2; OAuth 2.1 §4.3; OIDC Core §11, §12.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from tests.protocol.helpers import auth_params, exchange, sign_in_and_consent
+from tests.support.flow import Browser
+from tests.support.live import LiveServer
+
+OFFLINE = "openid profile offline_access"
+
+
+@pytest.fixture
+def client(register_client: Any) -> dict[str, Any]:
+    return register_client(grant_types=["authorization_code", "refresh_token"])
+
+
+def tokens(
+    api: httpx.Client,
+    browser: Browser,
+    client: Any,
+    user: Any,
+    scope: str = OFFLINE,
+    prompt: str = "consent",
+) -> dict[str, Any]:
+    params, verifier = auth_params(client, scope=scope, prompt=prompt)
+    result = sign_in_and_consent(browser, params, user)
+    r = exchange(api, client, result.params["code"], verifier)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def refresh(api: httpx.Client, client: Any, token: str, **extra: str) -> httpx.Response:
+    return api.post(
+        "/token",
+        data={"grant_type": "refresh_token", "refresh_token": token, **extra},
+        auth=(client["client_id"], client["client_secret"]),
+    )
+
+
+def alive(api: httpx.Client, access_token: str) -> bool:
+    r = api.get("/userinfo", headers={"authorization": f"Bearer {access_token}"})
+    return r.status_code == 200
+
+
+def test_oidc_11_refresh_token_needs_offline_access_and_prompt_consent(
+    api: httpx.Client, browser: Browser, client: Any, make_user: Any
+) -> None:
+    user = make_user()
+    body = tokens(api, browser, client, user)
+    assert body["refresh_token"].startswith("agrt_")
+    assert "offline_access" in body["scope"].split()
+    without_consent = tokens(api, browser, client, user, prompt="")
+    assert "refresh_token" not in without_consent
+    assert "offline_access" not in without_consent["scope"].split()
+    plain = tokens(api, browser, client, user, scope="openid profile")
+    assert "refresh_token" not in plain
+
+
+def test_rfc6749_1_5_plain_oauth_request_gets_a_refresh_token(
+    api: httpx.Client, browser: Browser, client: Any, make_user: Any
+) -> None:
+    assert "refresh_token" in tokens(api, browser, client, make_user(), scope="profile")
+
+
+def test_client_without_refresh_grant_gets_none(
+    api: httpx.Client, browser: Browser, register_client: Any, make_user: Any
+) -> None:
+    body = tokens(api, browser, register_client(), make_user())
+    assert "refresh_token" not in body
+
+
+def test_rfc9700_4_14_2_rotation_and_reuse_revokes_the_family(
+    api: httpx.Client, browser: Browser, client: Any, make_user: Any
+) -> None:
+    first = tokens(api, browser, client, make_user())
+    r = refresh(api, client, first["refresh_token"])
+    assert r.status_code == 200, r.text
+    assert r.headers["cache-control"] == "no-store"
+    second = r.json()
+    assert second["refresh_token"] != first["refresh_token"]
+    assert second["access_token"] != first["access_token"]
+    assert alive(api, second["access_token"])
+    reuse = refresh(api, client, first["refresh_token"])
+    assert reuse.status_code == 400
+    assert reuse.json()["error"] == "invalid_grant"
+    # The whole family is gone: the successor and every access token of it.
+    assert refresh(api, client, second["refresh_token"]).json()["error"] == "invalid_grant"
+    assert not alive(api, second["access_token"])
+    assert not alive(api, first["access_token"])
+
+
+def test_rfc6749_6_scope_narrowing_and_widening(
+    api: httpx.Client, browser: Browser, client: Any, make_user: Any
+) -> None:
+    body = tokens(api, browser, client, make_user())
+    wide = refresh(api, client, body["refresh_token"], scope="openid profile email")
+    assert wide.status_code == 400
+    assert wide.json()["error"] == "invalid_scope"
+    narrow = refresh(api, client, body["refresh_token"], scope="profile")
+    assert narrow.status_code == 200, narrow.text  # the failed attempt did not rotate it
+    assert narrow.json()["scope"] == "profile"
+    assert "id_token" not in narrow.json()
+    # RFC 6749 §6: the new refresh token keeps the original scope.
+    full = refresh(api, client, narrow.json()["refresh_token"])
+    assert set(full.json()["scope"].split()) == set(OFFLINE.split())
+
+
+def test_rfc6749_10_4_refresh_token_bound_to_its_client(
+    api: httpx.Client, browser: Browser, client: Any, register_client: Any, make_user: Any
+) -> None:
+    body = tokens(api, browser, client, make_user())
+    other = register_client(grant_types=["authorization_code", "refresh_token"])
+    r = refresh(api, other, body["refresh_token"])
+    assert r.status_code == 400
+    assert r.json()["error"] == "invalid_grant"
+    assert refresh(api, client, body["refresh_token"]).status_code == 200
+
+
+def test_oidc_12_2_id_token_on_refresh(
+    api: httpx.Client, browser: Browser, client: Any, make_user: Any
+) -> None:
+    body = tokens(api, browser, client, make_user())
+    jwks = KeySet.import_key_set(api.get("/jwks").json())
+    original = jwt.decode(body["id_token"], jwks).claims
+    renewed = jwt.decode(
+        refresh(api, client, body["refresh_token"]).json()["id_token"], jwks
+    ).claims
+    assert renewed["sub"] == original["sub"]
+    assert renewed["aud"] == original["aud"]
+    assert renewed["auth_time"] == original["auth_time"]
+    assert "nonce" not in renewed
+    assert "at_hash" in renewed
+
+
+def test_rfc9700_parallel_refresh_has_one_winner_and_reuse_revokes(
+    live: LiveServer, api: httpx.Client, browser: Browser, client: Any, make_user: Any
+) -> None:
+    body = tokens(api, browser, client, make_user())
+
+    def attempt(_: int) -> httpx.Response:
+        with httpx.Client(base_url=live.url, timeout=30) as h:
+            return refresh(h, client, body["refresh_token"])
+
+    with ThreadPoolExecutor(10) as pool:
+        results = list(pool.map(attempt, range(10)))
+    winners = [r for r in results if r.status_code == 200]
+    assert len(winners) == 1, [r.status_code for r in results]
+    # Strict rotation (docs/design/0006): the losers presented a rotated token, so the family,
+    # the winner's successor included, is revoked.
+    assert refresh(api, client, winners[0].json()["refresh_token"]).status_code == 400
+
+
+class _Shifted:
+    def __init__(self, real: Any, delta: timedelta) -> None:
+        self.real, self.delta = real, delta
+
+    def now(self) -> datetime:
+        return self.real.now() + self.delta  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("setting", ["refresh_token_ttl", "refresh_token_absolute_ttl"])
+def test_refresh_tokens_expire(
+    live: LiveServer,
+    api: httpx.Client,
+    browser: Browser,
+    client: Any,
+    make_user: Any,
+    setting: str,
+) -> None:
+    body = tokens(api, browser, client, make_user())
+    assert live.ctx is not None
+    real = live.ctx.clock
+    live.ctx.clock = _Shifted(real, timedelta(seconds=getattr(live.settings, setting) + 1))
+    try:
+        r = refresh(api, client, body["refresh_token"])
+    finally:
+        live.ctx.clock = real
+    assert r.status_code == 400
+    assert r.json()["error"] == "invalid_grant"
+
+
+def test_code_replay_also_revokes_the_refresh_token(
+    api: httpx.Client, browser: Browser, client: Any, make_user: Any
+) -> None:
+    params, verifier = auth_params(client, scope=OFFLINE, prompt="consent")
+    code = sign_in_and_consent(browser, params, make_user()).params["code"]
+    body = exchange(api, client, code, verifier).json()
+    assert exchange(api, client, code, verifier).status_code == 400
+    assert refresh(api, client, body["refresh_token"]).status_code == 400
+
+
+def test_discovery_advertises_refresh(api: httpx.Client) -> None:
+    meta = api.get("/.well-known/openid-configuration").json()
+    assert "refresh_token" in meta["grant_types_supported"]
+    assert "offline_access" in meta["scopes_supported"]
