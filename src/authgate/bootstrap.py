@@ -83,13 +83,16 @@ def discovery_document(settings: Settings, endpoints: Endpoints, keys: KeySet) -
         authorization_endpoint=endpoints.authorization,
         token_endpoint=endpoints.token,
         userinfo_endpoint=endpoints.userinfo,
+        introspection_endpoint=endpoints.introspection,
+        revocation_endpoint=endpoints.revocation,
         jwks_uri=endpoints.jwks,
         registration_endpoint=endpoints.registration if settings.registration_token else None,
         scopes=scopes,
         signing_algs=keys.algorithms,
         auth_methods=tuple(m.value for m in AuthMethod),
+        auth_methods_confidential=tuple(m.value for m in AuthMethod if m is not AuthMethod.NONE),
         assertion_algs=tuple(sorted(ASSERTION_ALGS)),
-        grant_types=(GrantType.AUTHORIZATION_CODE.value, GrantType.REFRESH_TOKEN.value),
+        grant_types=tuple(g.value for g in GrantType),
     )
     return orjson.dumps(meta)
 

@@ -160,3 +160,17 @@ async def test_revoke_for_user_revokes_live_tokens_of_that_user(
         machine = await tx.access_tokens.get(TokenHash("cc"))
     assert token is not None and token.revoked_at == later
     assert machine is not None and machine.revoked_at is None
+
+
+async def test_revoke_one_access_token(storage: SqlStorage, seeded: Seed, now: datetime) -> None:
+    async with storage.transaction() as tx:
+        await tx.access_tokens.add(f.access_token(now, "one"))
+        await tx.access_tokens.add(f.access_token(now, "two"))
+    async with storage.transaction() as tx:
+        assert await tx.access_tokens.revoke(TokenHash("one"), now) is True
+        assert await tx.access_tokens.revoke(TokenHash("one"), now) is False
+        assert await tx.access_tokens.revoke(TokenHash("nope"), now) is False
+        one = await tx.access_tokens.get(TokenHash("one"))
+        two = await tx.access_tokens.get(TokenHash("two"))
+    assert one is not None and one.revoked_at == now
+    assert two is not None and two.revoked_at is None

@@ -12,7 +12,15 @@ from authgate.core.errors import InvalidScope
 from authgate.core.models import Client, GrantType
 from authgate.core.scope import parse_scope
 
-__all__ = ["issues_refresh_token", "narrow_scope", "successor_expiry"]
+__all__ = [
+    "USER_SCOPES",
+    "client_credentials_scopes",
+    "issues_refresh_token",
+    "narrow_scope",
+    "successor_expiry",
+]
+
+USER_SCOPES = frozenset({"openid", "profile", "email", "address", "phone", "offline_access"})
 
 
 def issues_refresh_token(client: Client, scopes: tuple[str, ...]) -> bool:
@@ -42,3 +50,20 @@ def successor_expiry(now: datetime, idle_seconds: int, family_expires_at: dateti
     """Idle expiry of a rotated token, never past the family's absolute expiry.
     Spec: RFC 9700 §4.14.2 (refresh tokens should expire if unused)."""
     return min(now + timedelta(seconds=idle_seconds), family_expires_at)
+
+
+def client_credentials_scopes(
+    requested: str | None, client: Client, supported: frozenset[str]
+) -> tuple[str, ...]:
+    """Scopes of a client_credentials token: those asked for, each known to the server, not
+    about a user (OpenID Connect scopes make no sense without one) and, when the client
+    registered a ``scope``, within it. Anything else is ``invalid_scope``; asking for nothing
+    gives a token without scope. Spec: RFC 6749 §3.3, §4.4.2, §5.2."""
+    allowed = supported - USER_SCOPES
+    if client.scope is not None:
+        allowed &= set(client.scope)
+    scopes = parse_scope(requested)
+    refused = [s for s in scopes if s not in allowed]
+    if refused:
+        raise InvalidScope(f"scope not allowed for this client: {' '.join(refused)}")
+    return scopes

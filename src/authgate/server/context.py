@@ -43,6 +43,14 @@ class Endpoints:
         return self.base + "/jwks"
 
     @property
+    def introspection(self) -> str:
+        return self.base + "/introspect"
+
+    @property
+    def revocation(self) -> str:
+        return self.base + "/revoke"
+
+    @property
     def registration(self) -> str:
         return self.base + "/register"
 

@@ -24,7 +24,7 @@ from authgate.core.errors import (
 )
 from authgate.core.models import AuthorizationCode, Client, GrantType
 from authgate.core.params import Params
-from authgate.core.refresh import issues_refresh_token, narrow_scope
+from authgate.core.refresh import client_credentials_scopes, issues_refresh_token, narrow_scope
 from authgate.server.client_auth import authenticate_client, prefetch_client_keys
 from authgate.server.context import ServerContext
 from authgate.server.http import HttpRequest, JsonResponse
@@ -226,7 +226,28 @@ def _check_code_binding(
     return None
 
 
+async def _client_credentials(
+    ctx: ServerContext, tx: Transaction, client: Client, params: Params
+) -> dict[str, Any] | OAuthError:
+    """A token for the client itself: no user, no refresh token, no ID token.
+    Spec: RFC 6749 §4.4.2, §4.4.3; OAuth 2.1 §4.2."""
+    scopes = client_credentials_scopes(params.get_one("scope"), client, ctx.supported_scopes)
+    access = await issue_access_token(
+        ctx,
+        tx,
+        client_id=client.client_id,
+        user_id=None,
+        grant_id=None,
+        family_id=None,
+        scopes=scopes,
+        now=ctx.clock.now(),
+    )
+    ctx.events.emit("token.issued", client_id=client.client_id, grant_type="client_credentials")
+    return token_response(access)
+
+
 GRANTS: dict[str, GrantHandler] = {
     GrantType.AUTHORIZATION_CODE.value: _authorization_code,
     GrantType.REFRESH_TOKEN.value: _refresh_token,
+    GrantType.CLIENT_CREDENTIALS.value: _client_credentials,
 }

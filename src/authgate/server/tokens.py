@@ -153,8 +153,9 @@ def token_response(
         "access_token": access.value,
         "token_type": "Bearer",
         "expires_in": access.expires_in,
-        "scope": format_scope(access.scopes),
     }
+    if access.scopes:
+        body["scope"] = format_scope(access.scopes)
     if refresh_token is not None:
         body["refresh_token"] = refresh_token
     if id_token is not None:

@@ -137,6 +137,9 @@ class AccessTokenRepository(Protocol):
     async def revoke_family(self, family_id: str, now: datetime) -> int:
         """Revoke every token of a family; returns how many were newly revoked."""
 
+    async def revoke(self, token_hash: TokenHash, now: datetime) -> bool:
+        """Revoke one token; True if it was live until now."""
+
     async def revoke_for_user(self, user_id: str, now: datetime) -> int:
         """Revoke every live access and refresh token of a user (password change); returns how
         many access tokens were newly revoked."""

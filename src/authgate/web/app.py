@@ -29,7 +29,9 @@ from authgate.server.context import ServerContext
 from authgate.server.http import HttpRequest, error_page
 from authgate.server.http import Response as ProtocolResponse
 from authgate.server.interaction import consent_page, consent_submit, login_page, login_submit
+from authgate.server.introspect import introspect
 from authgate.server.register import register
+from authgate.server.revoke import revoke
 from authgate.server.token import token
 from authgate.server.userinfo import userinfo
 from authgate.storage.base import StorageUnavailable
@@ -222,6 +224,8 @@ class Web:
             Route("/token", self.api(token), methods=["POST"]),
             Route("/userinfo", self.api(userinfo), methods=["GET", "POST"]),
             Route("/register", self.api(register), methods=["POST"]),
+            Route("/introspect", self.api(introspect), methods=["POST"]),
+            Route("/revoke", self.api(revoke), methods=["POST"]),
             Route("/health/live", self.live, methods=["GET"]),
             Route("/health/ready", self.ready, methods=["GET"]),
             Mount("/static", StaticFiles(directory=static), name="static"),

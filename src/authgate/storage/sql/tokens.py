@@ -74,6 +74,11 @@ _GET_SESSION = select(sessions).where(
 )
 _DELETE_SESSION = delete(sessions).where(sessions.c.id_hash == bindparam("id_hash"))
 _DELETE_USER_SESSIONS = delete(sessions).where(sessions.c.user_id == bindparam("user_id"))
+_REVOKE_TOKEN = (
+    update(access_tokens)
+    .where(access_tokens.c.token_hash == bindparam("hash"), access_tokens.c.revoked_at.is_(None))
+    .values(revoked_at=_NOW)
+)
 _REVOKE_USER_TOKENS = (
     update(access_tokens)
     .where(access_tokens.c.user_id == bindparam("user"), access_tokens.c.revoked_at.is_(None))
@@ -143,6 +148,11 @@ class SqlAccessTokenRepository(AccessTokenRepository):
         many were newly revoked, so the caller can tell whether anything was still live."""
         params = {"family": family_id, "now": now}
         return (await self._conn.execute(_REVOKE_FAMILY, params)).rowcount
+
+    async def revoke(self, token_hash: TokenHash, now: datetime) -> bool:
+        """Revoke one token (RFC 7009 §2.1); True if it was not revoked before."""
+        params = {"hash": token_hash, "now": now}
+        return (await self._conn.execute(_REVOKE_TOKEN, params)).rowcount > 0
 
     async def revoke_for_user(self, user_id: str, now: datetime) -> int:
         """Revoke every live token of the user (OWASP: a new password ends old access)."""

@@ -1,0 +1,101 @@
+"""Token introspection for resource servers (which authenticate as clients).
+
+Any authenticated client may introspect: resource servers need to check tokens issued to
+other clients. Unknown, expired and revoked tokens all get ``{"active": false}`` and nothing
+else, so the answer reveals nothing about them.
+
+Spec: RFC 7662 §2.1 (request, token_type_hint), §2.2 (response), §2.3 (errors), §4.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authgate.core.client_auth import extract_credentials
+from authgate.core.errors import InvalidClient, InvalidRequest
+from authgate.core.scope import format_scope
+from authgate.server.client_auth import authenticate_client, prefetch_client_keys
+from authgate.server.context import ServerContext
+from authgate.server.http import HttpRequest, JsonResponse
+from authgate.storage.base import Transaction
+
+__all__ = ["introspect"]
+
+INACTIVE: dict[str, Any] = {"active": False}
+
+
+async def introspect(ctx: ServerContext, request: HttpRequest) -> JsonResponse:
+    """Spec: RFC 7662 §2.1-§2.3."""
+    if request.method != "POST":
+        raise InvalidRequest("the introspection endpoint accepts POST only")
+    params = request.form_params()
+    params.reject_repeated()
+    credentials = extract_credentials(request.headers.get("authorization"), params)
+    token = params.require("token")
+    refresh_first = params.get_one("token_type_hint") == "refresh_token"
+    await prefetch_client_keys(ctx, credentials)
+    async with ctx.storage.transaction() as tx:
+        client = await authenticate_client(ctx, tx, credentials)
+        if client.is_public:
+            # RFC 7662 §2.1: the caller must be authorized; a public client proves nothing.
+            raise InvalidClient("introspection requires an authenticated confidential client")
+        body = await _describe(ctx, tx, token, refresh_first)
+    return JsonResponse(body)
+
+
+async def _describe(
+    ctx: ServerContext, tx: Transaction, token: str, refresh_first: bool
+) -> dict[str, Any]:
+    # The hint only orders the lookups: a wrong hint still finds the token (RFC 7662 §2.1).
+    lookups = (_refresh, _access) if refresh_first else (_access, _refresh)
+    for lookup in lookups:
+        found = await lookup(ctx, tx, token)
+        if found is not None:
+            return found
+    return INACTIVE
+
+
+async def _access(ctx: ServerContext, tx: Transaction, token: str) -> dict[str, Any] | None:
+    record = await tx.access_tokens.get(ctx.hash_token(token))
+    if record is None:
+        return None
+    if not record.is_active(ctx.clock.now()):
+        return INACTIVE
+    body: dict[str, Any] = {
+        "active": True,
+        "token_type": "Bearer",
+        "client_id": record.client_id,
+        "exp": int(record.expires_at.timestamp()),
+        "iat": int(record.issued_at.timestamp()),
+        "iss": ctx.endpoints.issuer,
+        "aud": ctx.endpoints.issuer,
+    }
+    if record.scopes:
+        body["scope"] = format_scope(record.scopes)
+    if record.user_id is not None:
+        body["sub"] = record.user_id
+    return body
+
+
+async def _refresh(ctx: ServerContext, tx: Transaction, token: str) -> dict[str, Any] | None:
+    record = await tx.refresh_tokens.get(ctx.hash_token(token))
+    if record is None:
+        return None
+    now = ctx.clock.now()
+    if (
+        record.revoked_at is not None
+        or record.rotated_at is not None
+        or now >= record.expires_at
+        or now >= record.family_expires_at
+    ):
+        return INACTIVE
+    return {
+        "active": True,
+        "token_type": "refresh_token",
+        "client_id": record.client_id,
+        "sub": record.user_id,
+        "scope": format_scope(record.scopes),
+        "exp": int(record.expires_at.timestamp()),
+        "iat": int(record.issued_at.timestamp()),
+        "iss": ctx.endpoints.issuer,
+    }

@@ -1,0 +1,141 @@
+"""Client credentials, introspection and revocation.
+
+Spec: RFC 6749 §4.4; RFC 7662 §2; RFC 7009 §2.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.protocol.test_refresh import alive, refresh, tokens
+
+
+@pytest.fixture
+def client(register_client: Any) -> dict[str, Any]:
+    return register_client(grant_types=["authorization_code", "refresh_token"])
+
+
+@pytest.fixture
+def service(register_client: Any) -> dict[str, Any]:
+    """A machine client (and resource server) registered for client_credentials."""
+    return register_client(grant_types=["client_credentials"], response_types=[], redirect_uris=[])
+
+
+def post(api: httpx.Client, path: str, client: Any, **data: str) -> httpx.Response:
+    return api.post(path, data=data, auth=(client["client_id"], client["client_secret"]))
+
+
+def test_rfc6749_4_4_client_credentials(api: httpx.Client, service: Any) -> None:
+    r = post(api, "/token", service, grant_type="client_credentials")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["token_type"] == "Bearer"
+    assert "refresh_token" not in body and "id_token" not in body and "scope" not in body
+    info = post(api, "/introspect", service, token=body["access_token"]).json()
+    assert info["active"] is True
+    assert info["client_id"] == service["client_id"]
+    assert "sub" not in info
+
+
+@pytest.mark.parametrize("scope", ["openid", "profile", "unknown-scope", "a b"])
+def test_rfc6749_4_4_2_scopes_outside_the_clients_are_invalid(
+    api: httpx.Client, service: Any, scope: str
+) -> None:
+    r = post(api, "/token", service, grant_type="client_credentials", scope=scope)
+    assert r.status_code == 400
+    assert r.json()["error"] == "invalid_scope"
+
+
+def test_client_credentials_needs_the_grant(api: httpx.Client, client: Any) -> None:
+    r = post(api, "/token", client, grant_type="client_credentials")
+    assert r.json()["error"] == "unauthorized_client"
+
+
+def test_rfc7662_2_2_active_access_and_refresh_tokens(
+    api: httpx.Client, browser: Any, client: Any, service: Any, make_user: Any
+) -> None:
+    body = tokens(api, browser, client, make_user())
+    at = post(api, "/introspect", service, token=body["access_token"])
+    assert at.status_code == 200
+    assert at.headers["cache-control"] == "no-store"
+    info = at.json()
+    assert info["active"] is True
+    assert info["client_id"] == client["client_id"]
+    assert info["token_type"] == "Bearer"
+    assert {"scope", "sub", "exp", "iat", "iss", "aud"} <= info.keys()
+    # A wrong hint is looked past (RFC 7662 §2.1).
+    hinted = post(
+        api, "/introspect", service, token=body["access_token"], token_type_hint="refresh_token"
+    ).json()
+    assert hinted["active"] is True
+    rt = post(api, "/introspect", service, token=body["refresh_token"]).json()
+    assert rt["active"] is True and rt["token_type"] == "refresh_token"
+
+
+@pytest.mark.parametrize("token", ["agat_unknown", "x", "agrt_unknown"])
+def test_rfc7662_2_2_unknown_tokens_are_only_inactive(
+    api: httpx.Client, service: Any, token: str
+) -> None:
+    assert post(api, "/introspect", service, token=token).json() == {"active": False}
+
+
+def test_rfc7662_2_1_introspection_requires_a_confidential_client(
+    api: httpx.Client, register_client: Any
+) -> None:
+    assert api.post("/introspect", data={"token": "x"}).status_code == 401
+    public = register_client(token_endpoint_auth_method="none")
+    r = api.post("/introspect", data={"token": "x", "client_id": public["client_id"]})
+    assert r.status_code == 401
+    bad = dict(public, client_secret="nope", client_id=public["client_id"])
+    assert post(api, "/introspect", bad, token="x").status_code == 401
+
+
+def test_rfc7009_revoking_a_refresh_token_revokes_its_family(
+    api: httpx.Client, browser: Any, client: Any, service: Any, make_user: Any
+) -> None:
+    body = tokens(api, browser, client, make_user())
+    r = post(api, "/revoke", client, token=body["refresh_token"], token_type_hint="refresh_token")
+    assert r.status_code == 200
+    assert refresh(api, client, body["refresh_token"]).status_code == 400
+    assert not alive(api, body["access_token"])
+    assert post(api, "/introspect", service, token=body["access_token"]).json() == {"active": False}
+
+
+def test_rfc7009_revoking_an_access_token_with_a_wrong_hint(
+    api: httpx.Client, browser: Any, client: Any, make_user: Any
+) -> None:
+    body = tokens(api, browser, client, make_user())
+    r = post(api, "/revoke", client, token=body["access_token"], token_type_hint="refresh_token")
+    assert r.status_code == 200
+    assert not alive(api, body["access_token"])
+    # Only that token: the refresh token still works.
+    assert refresh(api, client, body["refresh_token"]).status_code == 200
+
+
+def test_rfc7009_2_2_unknown_token_is_200_and_others_tokens_are_left_alone(
+    api: httpx.Client, browser: Any, client: Any, register_client: Any, make_user: Any
+) -> None:
+    assert post(api, "/revoke", client, token="agrt_whatever").status_code == 200
+    body = tokens(api, browser, client, make_user())
+    thief = register_client()
+    assert post(api, "/revoke", thief, token=body["access_token"]).status_code == 200
+    assert post(api, "/revoke", thief, token=body["refresh_token"]).status_code == 200
+    assert alive(api, body["access_token"])
+    assert refresh(api, client, body["refresh_token"]).status_code == 200
+
+
+def test_rfc7009_2_1_revocation_requires_client_authentication(api: httpx.Client) -> None:
+    r = api.post("/revoke", data={"token": "x"})
+    assert r.status_code == 401
+    assert r.json()["error"] == "invalid_client"
+
+
+def test_discovery_advertises_lifecycle_endpoints(api: httpx.Client) -> None:
+    meta = api.get("/.well-known/openid-configuration").json()
+    assert meta["introspection_endpoint"].endswith("/introspect")
+    assert meta["revocation_endpoint"].endswith("/revoke")
+    assert "client_credentials" in meta["grant_types_supported"]
+    assert "none" not in meta["introspection_endpoint_auth_methods_supported"]
