@@ -133,6 +133,13 @@ class Settings(BaseSettings):
         19456, ge=8192, le=4194304, description="argon2id memory in KiB (m); OWASP minimum 19456."
     )
     argon2_parallelism: int = Field(1, ge=1, le=16, description="argon2id lanes (p).")
+    purge_interval: int = Field(
+        300,
+        ge=0,
+        le=86400,
+        description="Seconds between purges of expired codes, tokens, sessions and throttle "
+        "rows by each server process (0: never; then run `authgate tokens purge` yourself).",
+    )
     trust_forwarded_for: bool = Field(
         False,
         description="Take the client IP (for sign-in throttling) from X-Forwarded-For, set by "

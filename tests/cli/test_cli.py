@@ -142,3 +142,16 @@ def test_encrypted_keys_need_the_key(tmp_path: Path) -> None:
     r = authgate(tmp_path, "keys", "list")
     assert r.returncode == 1
     assert "AUTHGATE_KEY_ENCRYPTION_KEY" in r.stderr
+
+
+def test_tokens_purge(tmp_path: Path) -> None:
+    r = authgate(tmp_path, "tokens", "purge")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [
+        "codes=0",
+        "access_tokens=0",
+        "refresh_tokens=0",
+        "sessions=0",
+        "interactions=0",
+        "throttle=0",
+    ]

@@ -37,6 +37,8 @@ __all__ = [
     "GrantRepository",
     "InteractionRepository",
     "KeyRepository",
+    "MaintenanceRepository",
+    "PURGEABLE",
     "RefreshTokenRepository",
     "Replayed",
     "Reused",
@@ -198,6 +200,17 @@ class ThrottleRepository(Protocol):
     async def clear(self, key: str) -> None: ...
 
 
+PURGEABLE = ("codes", "access_tokens", "refresh_tokens", "sessions", "interactions", "throttle")
+"""Kinds of rows with a lifetime, which ``MaintenanceRepository.purge_expired`` deletes."""
+
+
+class MaintenanceRepository(Protocol):
+    async def purge_expired(self, kind: str, now: datetime, limit: int) -> int:
+        """Delete at most ``limit`` rows of ``kind`` (one of PURGEABLE) whose lifetime ended
+        before ``now``; return how many were deleted. Small batches keep each transaction short,
+        so purging never holds the database for long."""
+
+
 class SecretRepository(Protocol):
     async def get_or_create(self, name: str, factory: Callable[[], bytes]) -> bytes:
         """The instance secret ``name``; created with ``factory()`` if absent. Race-safe: two
@@ -230,6 +243,8 @@ class Transaction(Protocol):
     def throttle(self) -> ThrottleRepository: ...
     @property
     def secrets(self) -> SecretRepository: ...
+    @property
+    def maintenance(self) -> MaintenanceRepository: ...
 
 
 class Storage(Protocol):

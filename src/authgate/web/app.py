@@ -6,6 +6,8 @@ answered with a plain 500 that reveals nothing; an unreachable database gives 50
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -30,6 +32,7 @@ from authgate.server.http import HttpRequest, error_page
 from authgate.server.http import Response as ProtocolResponse
 from authgate.server.interaction import consent_page, consent_submit, login_page, login_submit
 from authgate.server.introspect import introspect
+from authgate.server.maintenance import run_purger
 from authgate.server.register import register
 from authgate.server.revoke import revoke
 from authgate.server.token import token
@@ -244,9 +247,16 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         web.ctx = await web._build()
+        purger = None
+        if settings.purge_interval:
+            purger = asyncio.create_task(run_purger(web.ctx, settings.purge_interval))
         try:
             yield
         finally:
+            if purger is not None:
+                purger.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purger
             await web.ctx.storage.close()
 
     routes = web.routes() + list(extra_routes or ())

@@ -30,6 +30,7 @@ from authgate.storage.sql.instance import (
     SqlSecretRepository,
     SqlThrottleRepository,
 )
+from authgate.storage.sql.maintenance import SqlMaintenanceRepository
 from authgate.storage.sql.refresh import SqlRefreshTokenRepository
 from authgate.storage.sql.tokens import (
     SqlAccessTokenRepository,
@@ -87,6 +88,10 @@ class SqlTransaction(Transaction):
     @property
     def access_tokens(self) -> SqlAccessTokenRepository:
         return SqlAccessTokenRepository(self._conn)
+
+    @property
+    def maintenance(self) -> SqlMaintenanceRepository:
+        return SqlMaintenanceRepository(self._conn)
 
     @property
     def refresh_tokens(self) -> SqlRefreshTokenRepository:

@@ -1,0 +1,52 @@
+"""Purging rows whose lifetime has ended: only those, in bounded batches."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from authgate.core.models import TokenHash
+from authgate.storage.base import PURGEABLE
+
+from . import factories as f
+from .factories import Seed
+
+
+async def test_purge_deletes_only_ended_rows_in_batches(
+    storage: Any, seeded: Seed, now: datetime
+) -> None:
+    past = now - timedelta(hours=2)
+    gone = now - timedelta(seconds=1)
+    live = now + timedelta(hours=1)
+    async with storage.transaction() as tx:
+        for i in range(3):
+            await tx.codes.add(f.code(past, f"old-code-{i}", expires_at=gone))
+            await tx.access_tokens.add(f.access_token(past, f"old-at-{i}", expires_at=gone))
+            await tx.refresh_tokens.add(f.refresh_token(past, f"old-rt-{i}", expires_at=gone))
+            await tx.sessions.add(f.session(past, f"old-s-{i}", expires_at=gone))
+            await tx.interactions.add(f.interaction(past, f"old-i-{i}", expires_at=gone))
+        await tx.codes.add(f.code(now, "new-code", expires_at=live))
+        await tx.access_tokens.add(f.access_token(now, "new-at", expires_at=live))
+        await tx.refresh_tokens.add(f.refresh_token(now, "new-rt"))
+        await tx.sessions.add(f.session(now, "new-s"))
+        await tx.interactions.add(f.interaction(now, "new-i", expires_at=live))
+        await tx.throttle.hit("old", past, timedelta(minutes=15))
+        await tx.throttle.hit("new", now, timedelta(minutes=15))
+
+    async with storage.transaction() as tx:
+        assert await tx.maintenance.purge_expired("codes", now, 2) == 2
+        assert await tx.maintenance.purge_expired("codes", now, 2) == 1
+        assert await tx.maintenance.purge_expired("codes", now, 2) == 0
+        for kind in ("access_tokens", "refresh_tokens", "sessions", "interactions"):
+            assert await tx.maintenance.purge_expired(kind, now, 100) == 3, kind
+        assert await tx.maintenance.purge_expired("throttle", now, 100) == 1
+
+    async with storage.transaction() as tx:
+        assert await tx.access_tokens.get(TokenHash("new-at")) is not None
+        assert await tx.access_tokens.get(TokenHash("old-at-0")) is None
+        assert await tx.refresh_tokens.get(TokenHash("new-rt")) is not None
+        assert await tx.sessions.get(TokenHash("new-s"), now) is not None
+        assert await tx.interactions.get("new-i", now) is not None
+        assert await tx.throttle.count("new", now, timedelta(minutes=15)) == 1
+        for kind in PURGEABLE:
+            assert await tx.maintenance.purge_expired(kind, now, 100) == 0
