@@ -108,6 +108,11 @@ class Settings(BaseSettings):
         description="Default ID token signing algorithm for clients that do not register "
         "id_token_signed_response_alg.",
     )
+    access_token_signing_alg: Literal["RS256", "ES256", "EdDSA"] = Field(
+        "RS256",
+        description="Signing algorithm of RFC 9068 JWT access tokens for registered resources "
+        "(RS256 is what RFC 9068 requires resource servers to support).",
+    )
     extra_scopes: tuple[str, ...] = Field(
         (), description="Scopes besides the OpenID Connect ones that clients may request."
     )

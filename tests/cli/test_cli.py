@@ -155,3 +155,30 @@ def test_tokens_purge(tmp_path: Path) -> None:
         "interactions=0",
         "throttle=0",
     ]
+
+
+def test_resources(tmp_path: Path) -> None:
+    r = authgate(
+        tmp_path,
+        "resources",
+        "create",
+        "urn:example:api",
+        "--scope",
+        "api:read",
+        "--scope",
+        "api:write",
+        "--name",
+        "API",
+    )
+    assert r.returncode == 0, r.stderr
+    assert "created resource urn:example:api (jwt, scopes: api:read api:write)" in r.stdout
+    assert (
+        "urn:example:api\tjwt\t3600\tapi:read api:write\tAPI"
+        in authgate(tmp_path, "resources", "list").stdout
+    )
+    dup = authgate(tmp_path, "resources", "create", "urn:example:api")
+    assert dup.returncode == 1 and "already exists" in dup.stderr
+    bad = authgate(tmp_path, "resources", "create", "https://x.example/#f")
+    assert bad.returncode == 1 and "invalid_target" in bad.stderr
+    assert authgate(tmp_path, "resources", "delete", "urn:example:api").returncode == 0
+    assert authgate(tmp_path, "resources", "delete", "urn:example:api").returncode == 1

@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from authgate.cli import clients, db, demo, keys, serve, tokens, users
+from authgate.cli import clients, db, demo, keys, resources, serve, tokens, users
 from authgate.cli.common import CliError, run
 from authgate.config import ConfigError, load_settings
 
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     users.add_parser(sub)
     clients.add_parser(sub)
     keys.add_parser(sub)
+    resources.add_parser(sub)
     tokens.add_parser(sub)
     db.add_parser(sub)
     return parser
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             "keys": keys.run_keys,
             "db": db.run_db,
             "tokens": tokens.run_tokens,
+            "resources": resources.run_resources,
         }
         return run(handlers[args.command](args, settings))
     except (CliError, ConfigError) as exc:

@@ -19,6 +19,7 @@ from authgate.core import pkce
 from authgate.core.errors import (
     ConsentRequired,
     InvalidRequest,
+    InvalidTarget,
     LoginRequired,
     OAuthError,
     RegistrationNotSupported,
@@ -159,12 +160,15 @@ def validate_request(
     redirect_uri: str,
     redirect_uri_provided: bool,
     supported_scopes: frozenset[str],
+    resource: str | None = None,
 ) -> AuthorizationRequest:
     """Validate everything after client and redirect URI; errors raised here are redirected.
 
     Spec: RFC 6749 §3.1 (no repeated parameters), §4.1.1, §4.1.2.1; RFC 7636 §4.3-§4.4.1;
     OIDC Core §3.1.2.1, §3.1.2.6, §6 (request objects not supported).
     """
+    if "resource" in params.repeated:
+        raise InvalidTarget("only one resource per request is supported")
     params.reject_repeated()
     response_mode = _response_mode(params.get_one("response_mode"))
     state = params.get_one("state")
@@ -203,6 +207,7 @@ def validate_request(
         max_age=_max_age(params.get_one("max_age")),
         login_hint=_bounded(params.get_one("login_hint"), 256),
         ui_locales=_bounded(params.get_one("ui_locales"), 256),
+        resource=resource,
     )
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "GrantType",
     "Interaction",
     "RefreshToken",
+    "Resource",
     "ResponseMode",
     "Session",
     "SigningKeyRecord",
@@ -129,6 +130,7 @@ class AuthorizationRequest:
     max_age: int | None = None
     login_hint: str | None = None
     ui_locales: str | None = None
+    resource: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe form, for keeping a request across the login and consent pages."""
@@ -145,6 +147,7 @@ class AuthorizationRequest:
             "max_age": self.max_age,
             "login_hint": self.login_hint,
             "ui_locales": self.ui_locales,
+            "resource": self.resource,
         }
 
     @classmethod
@@ -163,6 +166,7 @@ class AuthorizationRequest:
             max_age=data.get("max_age"),
             login_hint=data.get("login_hint"),
             ui_locales=data.get("ui_locales"),
+            resource=data.get("resource"),
         )
 
 
@@ -204,6 +208,7 @@ class AuthorizationCode:
     issued_at: datetime
     expires_at: datetime
     consumed_at: datetime | None = None
+    resource: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +224,8 @@ class AccessToken:
     issued_at: datetime
     expires_at: datetime
     revoked_at: datetime | None = None
+    audience: str | None = None
+    """The resource it is for (RFC 8707); None for the authorization server's own APIs."""
 
     def is_active(self, now: datetime) -> bool:
         """Not revoked and not expired. Spec: RFC 7662 §2.2 (active)."""
@@ -245,6 +252,20 @@ class RefreshToken:
     family_expires_at: datetime
     rotated_at: datetime | None = None
     revoked_at: datetime | None = None
+    resource: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A protected resource (API) that gets access tokens of its own: audience-restricted,
+    RFC 9068 JWTs or opaque, with its own scopes and lifetime. Spec: RFC 8707 §2; RFC 9068."""
+
+    identifier: str
+    scopes: tuple[str, ...]
+    token_format: str = "jwt"  # noqa: S105 - a format name, not a secret
+    access_token_ttl: int = 3600
+    name: str | None = None
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,9 +19,16 @@ from authgate.core.authorization import (
     resolve_redirect_uri,
     validate_request,
 )
-from authgate.core.errors import InvalidRequest, OAuthError
-from authgate.core.models import AuthorizationCode, AuthorizationRequest, Client, Interaction
+from authgate.core.errors import InvalidRequest, InvalidTarget, OAuthError
+from authgate.core.models import (
+    AuthorizationCode,
+    AuthorizationRequest,
+    Client,
+    Interaction,
+    Resource,
+)
 from authgate.core.params import Params
+from authgate.core.resource import requested_resource
 from authgate.server.browser import Browser, browser_of, current_user
 from authgate.server.context import ServerContext
 from authgate.server.http import (
@@ -54,12 +61,30 @@ async def authorize(ctx: ServerContext, request: HttpRequest) -> Response:
             # form POST does not carry them). The parameters were in the form, not secret.
             return RedirectResponse(f"{ctx.endpoints.prefix}/authorize?{_reencode(request.body)}")
         try:
+            resource = await _resource(tx, params)
+            scopes = ctx.supported_scopes | frozenset(resource.scopes if resource else ())
             auth_request = validate_request(
-                params, client, redirect_uri, provided, ctx.supported_scopes
+                params,
+                client,
+                redirect_uri,
+                provided,
+                scopes,
+                resource=resource.identifier if resource else None,
             )
             return await _proceed(ctx, tx, request, auth_request, target)
         except OAuthError as exc:
             return error_response(ctx, target, exc)
+
+
+async def _resource(tx: Transaction, params: Params) -> Resource | None:
+    """The registered resource the request names, if any. Spec: RFC 8707 §2, §2.1."""
+    identifier = requested_resource(params)
+    if identifier is None:
+        return None
+    resource = await tx.resources.get(identifier)
+    if resource is None:
+        raise InvalidTarget("the resource is not registered with this server")
+    return resource
 
 
 def _reencode(body: bytes) -> str:
@@ -180,6 +205,7 @@ async def issue_code(
             auth_time=auth_time,
             issued_at=now,
             expires_at=now + timedelta(seconds=ctx.settings.code_ttl),
+            resource=auth_request.resource,
         )
     )
     ctx.events.emit("code.issued", client_id=auth_request.client_id, user_id=user_id)

@@ -68,7 +68,7 @@ async def _access(ctx: ServerContext, tx: Transaction, token: str) -> dict[str, 
         "exp": int(record.expires_at.timestamp()),
         "iat": int(record.issued_at.timestamp()),
         "iss": ctx.endpoints.issuer,
-        "aud": ctx.endpoints.issuer,
+        "aud": record.audience or ctx.endpoints.issuer,
     }
     if record.scopes:
         body["scope"] = format_scope(record.scopes)

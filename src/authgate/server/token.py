@@ -18,13 +18,15 @@ from authgate.core.client_auth import extract_credentials
 from authgate.core.errors import (
     InvalidGrant,
     InvalidRequest,
+    InvalidTarget,
     OAuthError,
     UnauthorizedClient,
     UnsupportedGrantType,
 )
-from authgate.core.models import AuthorizationCode, Client, GrantType
+from authgate.core.models import AuthorizationCode, Client, GrantType, Resource
 from authgate.core.params import Params
 from authgate.core.refresh import client_credentials_scopes, issues_refresh_token, narrow_scope
+from authgate.core.resource import requested_resource
 from authgate.server.client_auth import authenticate_client, prefetch_client_keys
 from authgate.server.context import ServerContext
 from authgate.server.http import HttpRequest, JsonResponse
@@ -95,6 +97,10 @@ async def _authorization_code(
     grant = await tx.grants.find(code.user_id, client.client_id)
     if user is None or user.disabled or grant is None or grant.id != code.grant_id:
         return InvalidGrant("the authorization is no longer valid")
+    try:
+        resource = await _bound_resource(tx, code.resource, params)
+    except OAuthError as exc:
+        return exc
     access = await issue_access_token(
         ctx,
         tx,
@@ -102,8 +108,10 @@ async def _authorization_code(
         user_id=user.id,
         grant_id=grant.id,
         family_id=code.family_id,
-        scopes=code.scopes,
+        scopes=_for_resource(code.scopes, resource),
         now=now,
+        resource=resource,
+        auth_time=code.auth_time,
     )
     refresh = None
     if issues_refresh_token(client, code.scopes):
@@ -117,6 +125,7 @@ async def _authorization_code(
             scopes=code.scopes,
             auth_time=code.auth_time,
             now=now,
+            resource=code.resource,
         )
     id_token = None
     if "openid" in code.scopes:
@@ -146,8 +155,9 @@ async def _refresh_token(
     current = await tx.refresh_tokens.get(token_hash)
     if current is None or current.client_id != client.client_id:
         return InvalidGrant("the refresh token is invalid, expired or revoked")
-    # Checked before rotating, so a bad scope does not cost the client its refresh token.
+    # Checked before rotating, so a bad request does not cost the client its refresh token.
     scopes = narrow_scope(params.get_one("scope"), current.scopes)
+    resource = await _bound_resource(tx, current.resource, params)
     now = ctx.clock.now()
     result = await tx.refresh_tokens.rotate(token_hash, client.client_id, now)
     if isinstance(result, Reused):
@@ -178,6 +188,7 @@ async def _refresh_token(
         auth_time=old.auth_time,
         now=now,
         family_expires_at=old.family_expires_at,
+        resource=old.resource,
     )
     access = await issue_access_token(
         ctx,
@@ -186,8 +197,10 @@ async def _refresh_token(
         user_id=user.id,
         grant_id=grant.id,
         family_id=old.family_id,
-        scopes=scopes,
+        scopes=_for_resource(scopes, resource),
         now=now,
+        resource=resource,
+        auth_time=old.auth_time,
     )
     id_token = None
     if "openid" in scopes:
@@ -231,7 +244,12 @@ async def _client_credentials(
 ) -> dict[str, Any] | OAuthError:
     """A token for the client itself: no user, no refresh token, no ID token.
     Spec: RFC 6749 §4.4.2, §4.4.3; OAuth 2.1 §4.2."""
-    scopes = client_credentials_scopes(params.get_one("scope"), client, ctx.supported_scopes)
+    identifier = requested_resource(params)
+    resource = await tx.resources.get(identifier) if identifier else None
+    if identifier and resource is None:
+        raise InvalidTarget("the resource is not registered with this server")
+    supported = ctx.supported_scopes | frozenset(resource.scopes if resource else ())
+    scopes = client_credentials_scopes(params.get_one("scope"), client, supported)
     access = await issue_access_token(
         ctx,
         tx,
@@ -239,11 +257,34 @@ async def _client_credentials(
         user_id=None,
         grant_id=None,
         family_id=None,
-        scopes=scopes,
+        scopes=_for_resource(scopes, resource),
         now=ctx.clock.now(),
+        resource=resource,
     )
     ctx.events.emit("token.issued", client_id=client.client_id, grant_type="client_credentials")
     return token_response(access)
+
+
+async def _bound_resource(tx: Transaction, bound: str | None, params: Params) -> Resource | None:
+    """The resource the authorization was for. A ``resource`` in the token request must name
+    that same one (RFC 8707 §2.2: a token request may not widen the audience)."""
+    asked = requested_resource(params)
+    if asked is not None and asked != bound:
+        raise InvalidTarget("the resource was not part of this authorization")
+    if bound is None:
+        return None
+    resource = await tx.resources.get(bound)
+    if resource is None:
+        raise InvalidTarget("the resource is no longer registered")
+    return resource
+
+
+def _for_resource(scopes: tuple[str, ...], resource: Resource | None) -> tuple[str, ...]:
+    """A resource's token carries only the scopes that resource defines (RFC 9068 §2.2.3);
+    OpenID Connect scopes are about this server's own APIs."""
+    if resource is None:
+        return scopes
+    return tuple(s for s in scopes if s in resource.scopes)
 
 
 GRANTS: dict[str, GrantHandler] = {

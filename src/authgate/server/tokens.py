@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from authgate.core.claims import id_token_claims
-from authgate.core.models import AccessToken, Client, RefreshToken
+from authgate.core.models import AccessToken, Client, RefreshToken, Resource
 from authgate.core.refresh import successor_expiry
+from authgate.core.resource import JWT_ACCESS_TOKEN_TYPE, access_token_claims
 from authgate.core.scope import format_scope
 from authgate.crypto.jws import sign_jwt
 from authgate.server.context import ServerContext
@@ -49,10 +50,32 @@ async def issue_access_token(
     family_id: str | None,
     scopes: tuple[str, ...],
     now: datetime,
+    resource: Resource | None = None,
+    auth_time: datetime | None = None,
 ) -> IssuedAccessToken:
-    """Store the hash of a new opaque access token; return the token itself once."""
-    value = ctx.random.token(ACCESS_TOKEN_PREFIX)
-    ttl = ctx.settings.access_token_ttl
+    """Store the hash of a new access token; return the token itself once.
+
+    Without a resource: an opaque token for this server's own APIs (UserInfo). For a
+    registered resource: a token restricted to it, an RFC 9068 JWT (``typ: at+jwt``, signed
+    with ``access_token_signing_alg``) or an opaque one, as the resource is registered.
+    Spec: RFC 6749 §1.4; RFC 8707 §2.2; RFC 9068 §2.
+    """
+    ttl = ctx.settings.access_token_ttl if resource is None else resource.access_token_ttl
+    if resource is not None and resource.token_format == "jwt":  # noqa: S105 - a format
+        claims = access_token_claims(
+            issuer=ctx.endpoints.issuer,
+            resource=resource,
+            subject=user_id or client_id,
+            client_id=client_id,
+            scopes=scopes,
+            jti=ctx.random.identifier(),
+            now=now,
+            auth_time=auth_time,
+        )
+        key = ctx.keys.signing_key(ctx.settings.access_token_signing_alg)
+        value = sign_jwt(claims, key, typ=JWT_ACCESS_TOKEN_TYPE)
+    else:
+        value = ctx.random.token(ACCESS_TOKEN_PREFIX)
     await tx.access_tokens.add(
         AccessToken(
             token_hash=ctx.hash_token(value),
@@ -63,6 +86,7 @@ async def issue_access_token(
             scopes=scopes,
             issued_at=now,
             expires_at=now + timedelta(seconds=ttl),
+            audience=resource.identifier if resource is not None else None,
         )
     )
     return IssuedAccessToken(value, ttl, scopes)
@@ -80,6 +104,7 @@ async def issue_refresh_token(
     auth_time: datetime,
     now: datetime,
     family_expires_at: datetime | None = None,
+    resource: str | None = None,
 ) -> str:
     """Store the hash of a new refresh token of ``family_id``; return the token once.
     A new family gets its absolute expiry here; a successor keeps its family's.
@@ -100,6 +125,7 @@ async def issue_refresh_token(
             issued_at=now,
             expires_at=successor_expiry(now, s.refresh_token_ttl, family_expires_at),
             family_expires_at=family_expires_at,
+            resource=resource,
         )
     )
     return value

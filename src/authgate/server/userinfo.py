@@ -25,7 +25,13 @@ async def userinfo(ctx: ServerContext, request: HttpRequest) -> JsonResponse:
     now = ctx.clock.now()
     async with ctx.storage.transaction() as tx:
         record = await tx.access_tokens.get(ctx.hash_token(token))
-        if record is None or not record.is_active(now) or record.user_id is None:
+        # A token for another resource (RFC 8707 audience) is not one for this endpoint.
+        if (
+            record is None
+            or not record.is_active(now)
+            or record.user_id is None
+            or record.audience is not None
+        ):
             raise InvalidToken("the access token is invalid, expired or revoked")
         if "openid" not in record.scopes:
             raise InsufficientScope("the access token lacks the openid scope", scope="openid")

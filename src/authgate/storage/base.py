@@ -22,6 +22,7 @@ from authgate.core.models import (
     Grant,
     Interaction,
     RefreshToken,
+    Resource,
     Session,
     SigningKeyRecord,
     TokenHash,
@@ -41,6 +42,7 @@ __all__ = [
     "PURGEABLE",
     "RefreshTokenRepository",
     "Replayed",
+    "ResourceRepository",
     "Reused",
     "Rotated",
     "SecretRepository",
@@ -163,6 +165,15 @@ class RefreshTokenRepository(Protocol):
         """Revoke every refresh token of a family; returns how many were newly revoked."""
 
 
+class ResourceRepository(Protocol):
+    async def get(self, identifier: str) -> Resource | None: ...
+    async def add(self, resource: Resource) -> None:
+        """Raises DuplicateError if the identifier exists."""
+
+    async def list(self) -> list[Resource]: ...
+    async def delete(self, identifier: str) -> bool: ...
+
+
 class SessionRepository(Protocol):
     async def add(self, session: Session) -> None: ...
     async def get(self, id_hash: TokenHash, now: datetime) -> Session | None:
@@ -233,6 +244,8 @@ class Transaction(Protocol):
     def access_tokens(self) -> AccessTokenRepository: ...
     @property
     def refresh_tokens(self) -> RefreshTokenRepository: ...
+    @property
+    def resources(self) -> ResourceRepository: ...
     @property
     def sessions(self) -> SessionRepository: ...
     @property

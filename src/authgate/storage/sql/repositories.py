@@ -32,6 +32,7 @@ from authgate.storage.sql.instance import (
 )
 from authgate.storage.sql.maintenance import SqlMaintenanceRepository
 from authgate.storage.sql.refresh import SqlRefreshTokenRepository
+from authgate.storage.sql.resources import SqlResourceRepository
 from authgate.storage.sql.tokens import (
     SqlAccessTokenRepository,
     SqlCodeRepository,
@@ -92,6 +93,10 @@ class SqlTransaction(Transaction):
     @property
     def maintenance(self) -> SqlMaintenanceRepository:
         return SqlMaintenanceRepository(self._conn)
+
+    @property
+    def resources(self) -> SqlResourceRepository:
+        return SqlResourceRepository(self._conn)
 
     @property
     def refresh_tokens(self) -> SqlRefreshTokenRepository:

@@ -20,6 +20,7 @@ from authgate.core.models import (
     Grant,
     Interaction,
     RefreshToken,
+    Resource,
     Session,
     SigningKeyRecord,
     TokenHash,
@@ -40,6 +41,8 @@ __all__ = [
     "key_from_row",
     "key_values",
     "refresh_token_from_row",
+    "resource_from_row",
+    "resource_values",
     "refresh_token_values",
     "session_from_row",
     "session_values",
@@ -162,6 +165,7 @@ def code_values(code: AuthorizationCode) -> Values:
         "issued_at": code.issued_at,
         "expires_at": code.expires_at,
         "consumed_at": code.consumed_at,
+        "resource": code.resource,
     }
 
 
@@ -181,6 +185,7 @@ def code_from_row(row: Row[Any]) -> AuthorizationCode:
         issued_at=row.issued_at,
         expires_at=row.expires_at,
         consumed_at=row.consumed_at,
+        resource=row.resource,
     )
 
 
@@ -195,6 +200,7 @@ def access_token_values(token: AccessToken) -> Values:
         "issued_at": token.issued_at,
         "expires_at": token.expires_at,
         "revoked_at": token.revoked_at,
+        "audience": token.audience,
     }
 
 
@@ -209,6 +215,7 @@ def access_token_from_row(row: Row[Any]) -> AccessToken:
         issued_at=row.issued_at,
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
+        audience=row.audience,
     )
 
 
@@ -226,6 +233,7 @@ def refresh_token_values(token: RefreshToken) -> Values:
         "family_expires_at": token.family_expires_at,
         "rotated_at": token.rotated_at,
         "revoked_at": token.revoked_at,
+        "resource": token.resource,
     }
 
 
@@ -243,6 +251,7 @@ def refresh_token_from_row(row: Row[Any]) -> RefreshToken:
         family_expires_at=row.family_expires_at,
         rotated_at=row.rotated_at,
         revoked_at=row.revoked_at,
+        resource=row.resource,
     )
 
 
@@ -303,4 +312,26 @@ def key_from_row(row: Row[Any]) -> SigningKeyRecord:
         private_jwk=row.private_jwk,
         created_at=row.created_at,
         active=bool(row.active),
+    )
+
+
+def resource_values(resource: Resource) -> Values:
+    return {
+        "identifier": resource.identifier,
+        "scopes": resource.scopes,
+        "token_format": resource.token_format,
+        "access_token_ttl": resource.access_token_ttl,
+        "name": resource.name,
+        "created_at": resource.created_at,
+    }
+
+
+def resource_from_row(row: Row[Any]) -> Resource:
+    return Resource(
+        identifier=row.identifier,
+        scopes=row.scopes,
+        token_format=row.token_format,
+        access_token_ttl=row.access_token_ttl,
+        name=row.name,
+        created_at=row.created_at,
     )

@@ -200,6 +200,7 @@ codes = Table(
     Column("issued_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
     Column("consumed_at", UtcDateTime),
+    Column("resource", Text),
     Index("ix_codes_expires_at", "expires_at"),
 )
 
@@ -215,6 +216,7 @@ access_tokens = Table(
     Column("issued_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime),
+    Column("audience", Text),
     Index("ix_access_tokens_family_id", "family_id"),
     Index("ix_access_tokens_grant_id", "grant_id"),
     # Deleting a client deletes its tokens; without this PostgreSQL would scan the table.
@@ -239,11 +241,23 @@ refresh_tokens = Table(
     Column("family_expires_at", UtcDateTime, nullable=False),
     Column("rotated_at", UtcDateTime),
     Column("revoked_at", UtcDateTime),
+    Column("resource", Text),
     Index("ix_refresh_tokens_family_id", "family_id"),
     Index("ix_refresh_tokens_grant_id", "grant_id"),
     Index("ix_refresh_tokens_client_id", "client_id"),
     Index("ix_refresh_tokens_user_id", "user_id"),
     Index("ix_refresh_tokens_expires_at", "expires_at"),
+)
+
+resources = Table(
+    "resources",
+    metadata,
+    Column("identifier", String, primary_key=True),
+    Column("scopes", StrTuple, nullable=False),
+    Column("token_format", String, nullable=False),
+    Column("access_token_ttl", Integer, nullable=False),
+    Column("name", Text),
+    Column("created_at", UtcDateTime),
 )
 
 sessions = Table(
