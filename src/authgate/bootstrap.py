@@ -13,12 +13,12 @@ from authgate.core.discovery import server_metadata
 from authgate.core.models import AuthMethod, GrantType
 from authgate.core.scope import OIDC_SCOPES
 from authgate.crypto.hashing import PasswordHashing, TokenHasher
-from authgate.crypto.keys import SUPPORTED_ALGS, KeyEncryptor, KeySet, generate_key
+from authgate.crypto.keys import KeyEncryptor, KeySet
 from authgate.crypto.tokens import SystemRandom
 from authgate.server.client_auth import ASSERTION_ALGS
 from authgate.server.context import Endpoints, ServerContext
+from authgate.server.keys import ensure_keys
 from authgate.server.ports import LogEvents, SystemClock
-from authgate.storage.base import Storage
 from authgate.storage.sql.migrate import schema_state, upgrade
 from authgate.storage.sql.repositories import open_storage
 from authgate.web.app import create_app
@@ -29,7 +29,6 @@ __all__ = [
     "app_factory",
     "build_context",
     "create_server_app",
-    "ensure_keys",
     "prepare_database",
 ]
 
@@ -51,21 +50,6 @@ async def prepare_database(settings: Settings) -> None:
         if not settings.auto_migrate:
             raise SchemaError(f"the database schema is {state}: run `authgate db upgrade` first")
         await upgrade(settings.database_url)
-
-
-async def ensure_keys(storage: Storage, encryptor: KeyEncryptor) -> KeySet:
-    """Load the signing keys, generating one per supported algorithm on first start."""
-    clock = SystemClock()
-    async with storage.transaction() as tx:
-        records = await tx.keys.list()
-        have = {r.alg for r in records if r.active}
-        for alg in SUPPORTED_ALGS:
-            if alg not in have:
-                record = generate_key(alg, clock.now(), encryptor)
-                await tx.keys.add(record)
-                records.append(record)
-                log.info("generated %s signing key %s", alg, record.kid)
-    return KeySet.from_records(records, encryptor)
 
 
 # Only scopes the server can honour: address and phone would release claims users do not have.
@@ -107,7 +91,7 @@ async def build_context(settings: Settings) -> ServerContext:
     encryptor = KeyEncryptor(
         settings.key_encryption_key.get_secret_value() if settings.key_encryption_key else None
     )
-    keys = await ensure_keys(storage, encryptor)
+    keys = await ensure_keys(settings, storage, encryptor, SystemClock().now())
     hasher = TokenHasher(hash_key)
     endpoints = Endpoints.for_settings(settings)
     return ServerContext(
@@ -127,6 +111,7 @@ async def build_context(settings: Settings) -> ServerContext:
         supported_scopes=supported_scopes(settings),
         discovery_json=discovery_document(settings, endpoints, keys),
         csrf_key=hasher.derive("csrf"),
+        key_encryptor=encryptor,
     )
 
 

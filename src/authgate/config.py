@@ -113,6 +113,21 @@ class Settings(BaseSettings):
         description="Signing algorithm of RFC 9068 JWT access tokens for registered resources "
         "(RS256 is what RFC 9068 requires resource servers to support).",
     )
+    key_announcement_period: int = Field(
+        86400,
+        ge=0,
+        le=2592000,
+        description="How long a new signing key is published in the JWKS before it signs "
+        "(seconds), so relying parties that cache the JWKS know it in time. Used by `authgate "
+        "keys rotate` and automatic rotation.",
+    )
+    key_rotation_interval: int = Field(
+        0,
+        ge=0,
+        le=315360000,
+        description="Rotate each signing key automatically once it has signed for this long "
+        "(seconds; 0: only when `authgate keys rotate` is run).",
+    )
     extra_scopes: tuple[str, ...] = Field(
         (), description="Scopes besides the OpenID Connect ones that clients may request."
     )

@@ -182,3 +182,15 @@ def test_resources(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "invalid_target" in bad.stderr
     assert authgate(tmp_path, "resources", "delete", "urn:example:api").returncode == 0
     assert authgate(tmp_path, "resources", "delete", "urn:example:api").returncode == 1
+
+
+def test_keys_rotate_announces_new_keys(tmp_path: Path) -> None:
+    assert authgate(tmp_path, "keys", "list").returncode == 0
+    r = authgate(tmp_path, "keys", "rotate", "--alg", "ES256", "--announce", "3600")
+    assert r.returncode == 0, r.stderr
+    assert "generated ES256 key" in r.stdout and "signing from" in r.stdout
+    states = [
+        line.split("\t")[3] for line in authgate(tmp_path, "keys", "list").stdout.splitlines()
+    ]
+    assert states.count("next") == 1
+    assert states.count("signing") == 3

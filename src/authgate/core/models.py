@@ -300,3 +300,9 @@ class SigningKeyRecord:
     """JSON text of the private JWK, or its encryption (prefix ``enc:v1:``)."""
     created_at: datetime
     active: bool = True
+    not_before: datetime | None = None
+    """When it starts signing (announced in the JWKS before); None: at creation."""
+
+    @property
+    def signs_from(self) -> datetime:
+        return self.not_before or self.created_at

@@ -15,7 +15,7 @@ import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc.jwk import ECKey, JWKRegistry, OKPKey, RSAKey
 
 from authgate.core.models import SigningKeyRecord
+from authgate.crypto.rotation import key_lifecycle
 
 __all__ = [
     "SUPPORTED_ALGS",
@@ -100,7 +101,9 @@ class SigningKey:
         return data
 
 
-def generate_key(alg: str, now: datetime, encryptor: KeyEncryptor) -> SigningKeyRecord:
+def generate_key(
+    alg: str, now: datetime, encryptor: KeyEncryptor, not_before: datetime | None = None
+) -> SigningKeyRecord:
     """Generate a new private key for ``alg`` and its storable record (kid = RFC 7638
     thumbprint)."""
     jwk: Jwk
@@ -115,32 +118,45 @@ def generate_key(alg: str, now: datetime, encryptor: KeyEncryptor) -> SigningKey
     kid = jwk.thumbprint()
     private = orjson.dumps(jwk.as_dict(private=True)).decode("utf-8")
     return SigningKeyRecord(
-        kid=kid, alg=alg, private_jwk=encryptor.seal(private), created_at=now, active=True
+        kid=kid,
+        alg=alg,
+        private_jwk=encryptor.seal(private),
+        created_at=now,
+        active=True,
+        not_before=not_before,
     )
 
 
 class KeySet:
-    """The signing keys in use: the newest active key per algorithm signs, all are published."""
+    """The keys in use: one signing key per algorithm, and every key the JWKS publishes
+    (announced, signing and retired ones; see ``crypto.rotation``)."""
 
-    def __init__(self, keys: Iterable[SigningKey]) -> None:
-        self.keys = tuple(keys)
-        self._signing: dict[str, SigningKey] = {}
-        for key in sorted(self.keys, key=lambda k: k.created_at):
-            self._signing[key.alg] = key
+    def __init__(
+        self, published: Iterable[SigningKey], signing: dict[str, SigningKey] | None = None
+    ) -> None:
+        self.keys = tuple(published)
+        if signing is None:
+            signing = {}
+            for key in sorted(self.keys, key=lambda k: k.created_at):
+                signing[key.alg] = key
+        self._signing = signing
         self._by_kid = {k.kid: k for k in self.keys}
         self.jwks_json = orjson.dumps({"keys": [k.public_jwk() for k in self.keys]})
         self.fingerprint = hashlib.sha256(self.jwks_json).hexdigest()
 
     @classmethod
-    def from_records(cls, records: Iterable[SigningKeyRecord], encryptor: KeyEncryptor) -> KeySet:
-        loaded = []
-        for rec in records:
-            if not rec.active:
-                continue
-            data = orjson.loads(encryptor.open(rec.private_jwk))
-            jwk = JWKRegistry.import_key(data)
-            loaded.append(SigningKey(rec.kid, rec.alg, jwk, rec.created_at))  # type: ignore[arg-type]
-        return cls(loaded)
+    def from_records(
+        cls,
+        records: Iterable[SigningKeyRecord],
+        encryptor: KeyEncryptor,
+        now: datetime,
+        retention: timedelta,
+    ) -> KeySet:
+        """Decrypt and load the keys that are published at ``now``."""
+        lifecycle = key_lifecycle(records, now, retention)
+        loaded = {rec.kid: _load(rec, encryptor) for rec in lifecycle.published}
+        signing = {alg: loaded[rec.kid] for alg, rec in lifecycle.signing.items()}
+        return cls(loaded.values(), signing)
 
     @property
     def algorithms(self) -> tuple[str, ...]:
@@ -152,3 +168,9 @@ class KeySet:
 
     def by_kid(self, kid: str) -> SigningKey | None:
         return self._by_kid.get(kid)
+
+
+def _load(record: SigningKeyRecord, encryptor: KeyEncryptor) -> SigningKey:
+    data = orjson.loads(encryptor.open(record.private_jwk))
+    jwk = JWKRegistry.import_key(data)
+    return SigningKey(record.kid, record.alg, jwk, record.created_at)  # type: ignore[arg-type]

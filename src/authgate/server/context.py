@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from authgate.config import Settings
 from authgate.crypto.hashing import PasswordHashing, TokenHasher
-from authgate.crypto.keys import KeySet
+from authgate.crypto.keys import KeyEncryptor, KeySet
 from authgate.crypto.tokens import RandomSource
 from authgate.server.ports import Clock, EventSink
 from authgate.storage.base import Storage
@@ -77,3 +77,4 @@ class ServerContext:
     supported_scopes: frozenset[str]
     discovery_json: bytes = b""
     csrf_key: bytes = field(default=b"", repr=False)
+    key_encryptor: KeyEncryptor = field(default_factory=lambda: KeyEncryptor(None), repr=False)

@@ -32,6 +32,7 @@ from authgate.server.http import HttpRequest, error_page
 from authgate.server.http import Response as ProtocolResponse
 from authgate.server.interaction import consent_page, consent_submit, login_page, login_submit
 from authgate.server.introspect import introspect
+from authgate.server.keys import run_key_maintenance
 from authgate.server.maintenance import run_purger
 from authgate.server.register import register
 from authgate.server.revoke import revoke
@@ -247,16 +248,16 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         web.ctx = await web._build()
-        purger = None
+        tasks = [asyncio.create_task(run_key_maintenance(web.ctx, web.ctx.key_encryptor))]
         if settings.purge_interval:
-            purger = asyncio.create_task(run_purger(web.ctx, settings.purge_interval))
+            tasks.append(asyncio.create_task(run_purger(web.ctx, settings.purge_interval)))
         try:
             yield
         finally:
-            if purger is not None:
-                purger.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await purger
+                    await task
             await web.ctx.storage.close()
 
     routes = web.routes() + list(extra_routes or ())

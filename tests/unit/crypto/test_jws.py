@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import warnings
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -27,6 +27,8 @@ from authgate.crypto.jws import (
 from authgate.crypto.keys import SUPPORTED_ALGS, Jwk, KeyEncryptor, KeySet, SigningKey, generate_key
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
+NOW = T0 + timedelta(days=2)
+RETENTION = timedelta(days=30)
 ALLOWED = frozenset(SUPPORTED_ALGS)
 CLAIMS = {"iss": "https://op.example", "sub": "u-1", "aud": "client-1", "iat": 1735689600}
 
@@ -42,13 +44,15 @@ def segments(token: str) -> list[str]:
 @pytest.fixture(scope="module")
 def keyset() -> KeySet:
     plain = KeyEncryptor(None)
-    return KeySet.from_records([generate_key(alg, T0, plain) for alg in SUPPORTED_ALGS], plain)
+    records = [generate_key(alg, T0, plain) for alg in SUPPORTED_ALGS]
+    return KeySet.from_records(records, plain, NOW, RETENTION)
 
 
 @pytest.fixture(scope="module")
 def other_keyset() -> KeySet:
     plain = KeyEncryptor(None)
-    return KeySet.from_records([generate_key(alg, T0, plain) for alg in SUPPORTED_ALGS], plain)
+    records = [generate_key(alg, T0, plain) for alg in SUPPORTED_ALGS]
+    return KeySet.from_records(records, plain, NOW, RETENTION)
 
 
 def finder(keyset: KeySet) -> Any:

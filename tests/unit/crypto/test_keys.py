@@ -20,6 +20,8 @@ from authgate.crypto.keys import (
 )
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
+NOW = T0 + timedelta(days=2)
+RETENTION = timedelta(days=30)
 PLAIN = KeyEncryptor(None)
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 
@@ -114,7 +116,7 @@ def test_rfc7517_generate_unsupported_alg_is_value_error() -> None:
 def test_oidc_discovery_3_jwks_publishes_public_keys_only(
     records: dict[str, SigningKeyRecord],
 ) -> None:
-    keyset = KeySet.from_records(records.values(), PLAIN)
+    keyset = KeySet.from_records(records.values(), PLAIN, NOW, RETENTION)
     published = orjson.loads(keyset.jwks_json)["keys"]
     assert len(published) == 3
     for jwk in published:
@@ -126,7 +128,7 @@ def test_oidc_discovery_3_jwks_publishes_public_keys_only(
 
 
 def test_rfc7517_4_public_jwk_has_kid_alg_use(records: dict[str, SigningKeyRecord]) -> None:
-    keyset = KeySet.from_records([records["ES256"]], PLAIN)
+    keyset = KeySet.from_records([records["ES256"]], PLAIN, NOW, RETENTION)
     public = keyset.signing_key("ES256").public_jwk()
     assert public["kid"] == records["ES256"].kid
     assert public["alg"] == "ES256"
@@ -138,7 +140,7 @@ def test_oidc_core_10_1_newest_key_per_alg_signs_and_all_are_published(
     records: dict[str, SigningKeyRecord],
 ) -> None:
     newer = generate_key("ES256", T0 + timedelta(days=1), PLAIN)
-    keyset = KeySet.from_records([newer, *records.values()], PLAIN)
+    keyset = KeySet.from_records([newer, *records.values()], PLAIN, NOW, RETENTION)
     assert keyset.signing_key("ES256").kid == newer.kid
     assert keyset.signing_key("RS256").kid == records["RS256"].kid
     assert keyset.by_kid(records["ES256"].kid) is not None
@@ -159,7 +161,7 @@ def test_oidc_core_10_1_inactive_keys_are_neither_used_nor_published(
         created_at=retired.created_at,
         active=False,
     )
-    keyset = KeySet.from_records([records["EdDSA"], retired], PLAIN)
+    keyset = KeySet.from_records([records["EdDSA"], retired], PLAIN, NOW, RETENTION)
     assert keyset.signing_key("EdDSA").kid == records["EdDSA"].kid
     assert keyset.by_kid(retired.kid) is None
     assert keyset.algorithms == ("EdDSA",)
@@ -168,9 +170,9 @@ def test_oidc_core_10_1_inactive_keys_are_neither_used_nor_published(
 
 
 def test_rfc7517_5_jwks_fingerprint_changes_with_keys(records: dict[str, SigningKeyRecord]) -> None:
-    one = KeySet.from_records([records["RS256"]], PLAIN)
-    same = KeySet.from_records([records["RS256"]], PLAIN)
-    two = KeySet.from_records([records["RS256"], records["ES256"]], PLAIN)
+    one = KeySet.from_records([records["RS256"]], PLAIN, NOW, RETENTION)
+    same = KeySet.from_records([records["RS256"]], PLAIN, NOW, RETENTION)
+    two = KeySet.from_records([records["RS256"], records["ES256"]], PLAIN, NOW, RETENTION)
     assert one.fingerprint == same.fingerprint
     assert one.fingerprint != two.fingerprint
 
@@ -178,6 +180,6 @@ def test_rfc7517_5_jwks_fingerprint_changes_with_keys(records: dict[str, Signing
 def test_key_encryption_keyset_from_encrypted_records_needs_the_key() -> None:
     enc = KeyEncryptor("k")
     record = generate_key("EdDSA", T0, enc)
-    assert KeySet.from_records([record], enc).signing_key("EdDSA").kid == record.kid
+    assert KeySet.from_records([record], enc, NOW, RETENTION).signing_key("EdDSA").kid == record.kid
     with pytest.raises(KeyDecryptionError):
-        KeySet.from_records([record], PLAIN)
+        KeySet.from_records([record], PLAIN, NOW, RETENTION)

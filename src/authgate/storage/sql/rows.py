@@ -302,6 +302,7 @@ def key_values(key: SigningKeyRecord) -> Values:
         "private_jwk": key.private_jwk,
         "created_at": key.created_at,
         "active": key.active,
+        "not_before": key.not_before,
     }
 
 
@@ -312,6 +313,7 @@ def key_from_row(row: Row[Any]) -> SigningKeyRecord:
         private_jwk=row.private_jwk,
         created_at=row.created_at,
         active=bool(row.active),
+        not_before=row.not_before,
     )
 
 

@@ -291,6 +291,7 @@ signing_keys = Table(
     Column("private_jwk", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("active", Boolean, nullable=False),
+    Column("not_before", UtcDateTime),
 )
 
 login_throttle = Table(
