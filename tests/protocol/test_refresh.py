@@ -206,3 +206,47 @@ def test_discovery_advertises_refresh(api: httpx.Client) -> None:
     meta = api.get("/.well-known/openid-configuration").json()
     assert "refresh_token" in meta["grant_types_supported"]
     assert "offline_access" in meta["scopes_supported"]
+
+
+def test_per_client_refresh_lifetimes(
+    live: LiveServer,
+    api: httpx.Client,
+    browser: Browser,
+    register_client: Any,
+    make_user: Any,
+) -> None:
+    short = register_client(
+        grant_types=["authorization_code", "refresh_token"],
+        refresh_token_ttl=120,
+        refresh_token_absolute_ttl=300,
+    )
+    assert short["refresh_token_ttl"] == 120
+    body = tokens(api, browser, short, make_user())
+    assert live.ctx is not None
+    real = live.ctx.clock
+    live.ctx.clock = _Shifted(real, timedelta(seconds=121))
+    try:
+        r = refresh(api, short, body["refresh_token"])
+    finally:
+        live.ctx.clock = real
+    assert r.json()["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"refresh_token_ttl": 10},
+        {"refresh_token_ttl": "60"},
+        {"refresh_token_ttl": 600, "refresh_token_absolute_ttl": 300},
+    ],
+)
+def test_invalid_client_lifetimes_are_refused(api: httpx.Client, metadata: dict[str, Any]) -> None:
+    from tests.conftest import REGISTRATION_TOKEN
+
+    r = api.post(
+        "/register",
+        json={"redirect_uris": ["https://a.example/cb"], **metadata},
+        headers={"authorization": f"Bearer {REGISTRATION_TOKEN}"},
+    )
+    assert r.status_code == 400
+    assert r.json()["error"] == "invalid_client_metadata"

@@ -148,9 +148,30 @@ def _key_source(
     return jwks, jwks_uri
 
 
+LIFETIME_FIELDS = ("refresh_token_ttl", "refresh_token_absolute_ttl")
+"""authgate extension: per-client refresh token lifetimes (seconds), within the server's."""
+
+
+def _lifetimes(body: dict[str, Any]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for name in LIFETIME_FIELDS:
+        value = body.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or not 60 <= value <= 315360000:
+            raise InvalidClientMetadata(f"{name} must be an integer number of seconds (>= 60)")
+        out[name] = value
+    idle = out.get("refresh_token_ttl")
+    absolute = out.get("refresh_token_absolute_ttl")
+    if idle is not None and absolute is not None and absolute < idle:
+        raise InvalidClientMetadata("refresh_token_absolute_ttl must be >= refresh_token_ttl")
+    return out
+
+
 def _display_metadata(body: dict[str, Any]) -> dict[str, Any]:
-    """URLs shown to users (https on public hosts only, never fetched) and contacts."""
-    extra: dict[str, Any] = {}
+    """URLs shown to users (https on public hosts only, never fetched), contacts, and the
+    per-client refresh token lifetimes."""
+    extra: dict[str, Any] = dict(_lifetimes(body))
     for name in _URL_FIELDS:
         url = _optional_string(body, name)
         if url is not None:

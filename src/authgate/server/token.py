@@ -118,7 +118,7 @@ async def _authorization_code(
         refresh = await issue_refresh_token(
             ctx,
             tx,
-            client_id=client.client_id,
+            client=client,
             user_id=user.id,
             grant_id=grant.id,
             family_id=code.family_id,
@@ -180,7 +180,7 @@ async def _refresh_token(
     refresh = await issue_refresh_token(
         ctx,
         tx,
-        client_id=client.client_id,
+        client=client,
         user_id=user.id,
         grant_id=grant.id,
         family_id=old.family_id,

@@ -92,11 +92,25 @@ async def issue_access_token(
     return IssuedAccessToken(value, ttl, scopes)
 
 
+def refresh_lifetimes(ctx: ServerContext, client: Client) -> tuple[int, int]:
+    """(idle, absolute) refresh token lifetimes: the client's registered ones, never longer
+    than the server's. Spec: RFC 9700 §4.14.2 (lifetimes are the server's policy)."""
+    s = ctx.settings
+    idle = min(
+        int(client.metadata.get("refresh_token_ttl", s.refresh_token_ttl)), s.refresh_token_ttl
+    )
+    absolute = min(
+        int(client.metadata.get("refresh_token_absolute_ttl", s.refresh_token_absolute_ttl)),
+        s.refresh_token_absolute_ttl,
+    )
+    return idle, max(idle, absolute)
+
+
 async def issue_refresh_token(
     ctx: ServerContext,
     tx: Transaction,
     *,
-    client_id: str,
+    client: Client,
     user_id: str,
     grant_id: str,
     family_id: str,
@@ -109,21 +123,21 @@ async def issue_refresh_token(
     """Store the hash of a new refresh token of ``family_id``; return the token once.
     A new family gets its absolute expiry here; a successor keeps its family's.
     Spec: RFC 6749 §6; RFC 9700 §4.14.2."""
-    s = ctx.settings
+    idle, absolute = refresh_lifetimes(ctx, client)
     if family_expires_at is None:
-        family_expires_at = now + timedelta(seconds=s.refresh_token_absolute_ttl)
+        family_expires_at = now + timedelta(seconds=absolute)
     value = ctx.random.token(REFRESH_TOKEN_PREFIX)
     await tx.refresh_tokens.add(
         RefreshToken(
             token_hash=ctx.hash_token(value),
             family_id=family_id,
-            client_id=client_id,
+            client_id=client.client_id,
             user_id=user_id,
             grant_id=grant_id,
             scopes=scopes,
             auth_time=auth_time,
             issued_at=now,
-            expires_at=successor_expiry(now, s.refresh_token_ttl, family_expires_at),
+            expires_at=successor_expiry(now, idle, family_expires_at),
             family_expires_at=family_expires_at,
             resource=resource,
         )
