@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from authgate.cli.users import create_user
 from authgate.config import Settings
 from tests.support.flow import Browser
 from tests.support.live import LiveServer, free_port, start_server
+from tests.support.postgres import create_database, drop_database, find_admin_url
 
 REGISTRATION_TOKEN = "test-initial-access-token-" + secrets.token_urlsafe(8)
 
@@ -32,10 +34,34 @@ def test_settings(tmp: Path, **overrides: Any) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = start_server(test_settings(tmp_path_factory.mktemp("live")))
-    yield server
-    server.stop()
+def pg_admin_url() -> str:
+    """A reachable PostgreSQL maintenance database (skipped locally, failed in CI, if none)."""
+    return find_admin_url()
+
+
+@pytest.fixture(
+    scope="session",
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def live(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A real server on loopback; every test using it runs once on SQLite and once on
+    PostgreSQL (a fresh database, dropped afterwards)."""
+    tmp = tmp_path_factory.mktemp("live")
+    if request.param == "sqlite":
+        server = start_server(test_settings(tmp))
+        yield server
+        server.stop()
+        return
+    admin: str = request.getfixturevalue("pg_admin_url")
+    url = asyncio.run(create_database(admin))
+    try:
+        server = start_server(test_settings(tmp, database_url=url))
+        yield server
+        server.stop()
+    finally:
+        asyncio.run(drop_database(admin, url))
 
 
 @pytest.fixture

@@ -9,78 +9,20 @@ at the end). PostgreSQL tests are skipped when the server is unreachable, except
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg
 import pytest
-from sqlalchemy import make_url
 
 from authgate.storage.sql import SqlStorage, open_storage, upgrade
 from authgate.storage.sql.schema import metadata
+from tests.support.postgres import create_database, drop_database
 
 from .factories import Seed, seed
 
-# The maintenance databases tried in turn, unless AUTHGATE_TEST_POSTGRES_URL names one.
-DEFAULT_ADMIN_URLS = (
-    "postgresql://postgres@127.0.0.1:5432/postgres",
-    "postgresql://postgres@127.0.0.1:5432/test",
-)
-
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-
-
-def _admin_urls() -> tuple[str, ...]:
-    configured = os.environ.get("AUTHGATE_TEST_POSTGRES_URL")
-    if not configured:
-        return DEFAULT_ADMIN_URLS
-    # asyncpg takes a plain libpq-style URL.
-    return (configured.replace("postgresql+asyncpg://", "postgresql://", 1),)
-
-
-def _database_url(admin_url: str, name: str) -> str:
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
-async def _admin_execute(admin_url: str, statement: str) -> None:
-    conn = await asyncpg.connect(admin_url, timeout=3)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
-async def create_database(admin_url: str) -> str:
-    """A new, empty, uniquely named database; returns its URL."""
-    name = f"authgate_test_{uuid.uuid4().hex[:12]}"
-    await _admin_execute(admin_url, f'CREATE DATABASE "{name}"')
-    return _database_url(admin_url, name)
-
-
-async def drop_database(admin_url: str, url: str) -> None:
-    name = make_url(url).database
-    await _admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(scope="session")
-def pg_admin_url() -> str:
-    """The first maintenance database URL whose server answers."""
-    problems: list[str] = []
-    for url in _admin_urls():
-        try:
-            asyncio.run(_admin_execute(url, "SELECT 1"))
-        except (OSError, asyncpg.PostgresError) as exc:
-            problems.append(f"{make_url(url)!r}: {exc}")
-        else:
-            return url
-    message = "PostgreSQL unreachable: " + "; ".join(problems)
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
