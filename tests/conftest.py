@@ -20,7 +20,7 @@ from tests.support.postgres import create_database, drop_database, find_admin_ur
 REGISTRATION_TOKEN = "test-initial-access-token-" + secrets.token_urlsafe(8)
 
 
-def test_settings(tmp: Path, **overrides: Any) -> Settings:
+def make_settings(tmp: Path, **overrides: Any) -> Settings:
     port = free_port()
     values: dict[str, Any] = {
         "issuer": f"http://127.0.0.1:{port}",
@@ -50,14 +50,14 @@ def live(
     PostgreSQL (a fresh database, dropped afterwards)."""
     tmp = tmp_path_factory.mktemp("live")
     if request.param == "sqlite":
-        server = start_server(test_settings(tmp))
+        server = start_server(make_settings(tmp))
         yield server
         server.stop()
         return
     admin: str = request.getfixturevalue("pg_admin_url")
     url = asyncio.run(create_database(admin))
     try:
-        server = start_server(test_settings(tmp, database_url=url))
+        server = start_server(make_settings(tmp, database_url=url))
         yield server
         server.stop()
     finally:
