@@ -20,12 +20,18 @@ async def test_purge_deletes_only_ended_rows_in_batches(
     live = now + timedelta(hours=1)
     async with storage.transaction() as tx:
         for i in range(3):
-            await tx.codes.add(f.code(past, f"old-code-{i}", expires_at=gone))
+            await tx.codes.add(f.code(past, f"old-code-{i}", expires_at=now - timedelta(days=2)))
             await tx.access_tokens.add(f.access_token(past, f"old-at-{i}", expires_at=gone))
-            await tx.refresh_tokens.add(f.refresh_token(past, f"old-rt-{i}", expires_at=gone))
+            await tx.refresh_tokens.add(
+                f.refresh_token(past, f"old-rt-{i}", expires_at=gone, family_expires_at=gone)
+            )
             await tx.sessions.add(f.session(past, f"old-s-{i}", expires_at=gone))
             await tx.interactions.add(f.interaction(past, f"old-i-{i}", expires_at=gone))
         await tx.codes.add(f.code(now, "new-code", expires_at=live))
+        # A used code just past its expiry is kept a day (late replays still detected), and a
+        # rotated refresh token whose family lives on is kept too.
+        await tx.codes.add(f.code(past, "recent-code", expires_at=gone))
+        await tx.refresh_tokens.add(f.refresh_token(past, "idle-rt", expires_at=gone))
         await tx.access_tokens.add(f.access_token(now, "new-at", expires_at=live))
         await tx.refresh_tokens.add(f.refresh_token(now, "new-rt"))
         await tx.sessions.add(f.session(now, "new-s"))

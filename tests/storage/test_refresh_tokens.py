@@ -109,3 +109,38 @@ async def test_password_change_and_client_delete_reach_refresh_tokens(
     async with storage.transaction() as tx:
         assert await tx.clients.delete(CLIENT_ID)
         assert await tx.refresh_tokens.get(H) is None
+
+
+async def test_revocation_waits_for_a_rotation_in_progress(
+    storage: Any, seeded: Seed, now: datetime
+) -> None:
+    """The successor a concurrent rotation inserts is revoked too (RFC 9700 §4.14.2)."""
+    async with storage.transaction() as tx:
+        await tx.refresh_tokens.start_family(
+            "family-1",
+            grant_id=seeded.grant.id,
+            client_id=CLIENT_ID,
+            user_id=seeded.user.id,
+            expires_at=now + timedelta(days=30),
+        )
+        await tx.refresh_tokens.add(f.refresh_token(now))
+    rotating = asyncio.Event()
+
+    async def rotation() -> None:
+        async with storage.transaction() as tx:
+            assert isinstance(await tx.refresh_tokens.rotate(H, CLIENT_ID, now), Rotated)
+            await tx.refresh_tokens.add(f.refresh_token(now, "successor"))
+            rotating.set()
+            await asyncio.sleep(0.3)  # still uncommitted while the revocation starts
+
+    async def revocation() -> None:
+        await rotating.wait()
+        async with storage.transaction() as tx:
+            await tx.refresh_tokens.revoke_family("family-1", now)
+
+    await asyncio.gather(rotation(), revocation())
+    async with storage.transaction() as tx:
+        successor = await tx.refresh_tokens.get(TokenHash("successor"))
+        assert successor is not None and successor.revoked_at == now
+        # A revoked family rotates no more.
+        assert await tx.refresh_tokens.rotate(TokenHash("successor"), CLIENT_ID, now) is None

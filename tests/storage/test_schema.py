@@ -15,6 +15,7 @@ LIFETIME_TABLES = {
     "codes",
     "access_tokens",
     "refresh_tokens",
+    "token_families",
     "sessions",
     "interactions",
     "login_throttle",

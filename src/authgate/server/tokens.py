@@ -103,7 +103,7 @@ def refresh_lifetimes(ctx: ServerContext, client: Client) -> tuple[int, int]:
         int(client.metadata.get("refresh_token_absolute_ttl", s.refresh_token_absolute_ttl)),
         s.refresh_token_absolute_ttl,
     )
-    return idle, max(idle, absolute)
+    return min(idle, absolute), absolute
 
 
 async def issue_refresh_token(
@@ -126,6 +126,13 @@ async def issue_refresh_token(
     idle, absolute = refresh_lifetimes(ctx, client)
     if family_expires_at is None:
         family_expires_at = now + timedelta(seconds=absolute)
+        await tx.refresh_tokens.start_family(
+            family_id,
+            grant_id=grant_id,
+            client_id=client.client_id,
+            user_id=user_id,
+            expires_at=family_expires_at,
+        )
     value = ctx.random.token(REFRESH_TOKEN_PREFIX)
     await tx.refresh_tokens.add(
         RefreshToken(
@@ -148,8 +155,10 @@ async def issue_refresh_token(
 async def revoke_family(tx: Transaction, family_id: str, now: datetime) -> int:
     """Revoke every access and refresh token descending from one authorization (a replayed
     code or a reused refresh token). Spec: RFC 6749 §4.1.2, §10.4; RFC 9700 §4.14.2."""
-    access = await tx.access_tokens.revoke_family(family_id, now)
+    # Refresh tokens first: that marks the family and waits for a rotation in progress, so the
+    # access tokens it issued are visible to the statement after.
     refresh = await tx.refresh_tokens.revoke_family(family_id, now)
+    access = await tx.access_tokens.revoke_family(family_id, now)
     return access + refresh
 
 

@@ -150,6 +150,17 @@ class AccessTokenRepository(Protocol):
 
 
 class RefreshTokenRepository(Protocol):
+    async def start_family(
+        self,
+        family_id: str,
+        *,
+        grant_id: str,
+        client_id: str,
+        user_id: str,
+        expires_at: datetime,
+    ) -> None:
+        """Record a new token family (one per authorization that issues refresh tokens)."""
+
     async def add(self, token: RefreshToken) -> None: ...
     async def get(self, token_hash: TokenHash) -> RefreshToken | None: ...
     async def rotate(
@@ -158,11 +169,14 @@ class RefreshTokenRepository(Protocol):
         """Atomically mark an active token of ``client_id`` rotated.
 
         ``Rotated`` for exactly one caller; ``Reused`` if this client's token was rotated
-        before; ``None`` if unknown, another client's, revoked or expired (idle or absolute).
+        before; ``None`` if unknown, another client's, revoked (itself or its family) or
+        expired (idle or absolute). The family row is locked for the rest of the transaction,
+        so a concurrent family revocation waits and then sees the successor.
         """
 
     async def revoke_family(self, family_id: str, now: datetime) -> int:
-        """Revoke every refresh token of a family; returns how many were newly revoked."""
+        """Mark the family revoked (first, taking its lock), then revoke every refresh token of
+        it; returns how many tokens were newly revoked."""
 
 
 class ResourceRepository(Protocol):
@@ -211,7 +225,15 @@ class ThrottleRepository(Protocol):
     async def clear(self, key: str) -> None: ...
 
 
-PURGEABLE = ("codes", "access_tokens", "refresh_tokens", "sessions", "interactions", "throttle")
+PURGEABLE = (
+    "codes",
+    "access_tokens",
+    "refresh_tokens",
+    "token_families",
+    "sessions",
+    "interactions",
+    "throttle",
+)
 """Kinds of rows with a lifetime, which ``MaintenanceRepository.purge_expired`` deletes."""
 
 

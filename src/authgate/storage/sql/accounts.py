@@ -25,6 +25,7 @@ from authgate.storage.sql.schema import (
     codes,
     grants,
     refresh_tokens,
+    token_families,
     users,
 )
 
@@ -35,7 +36,7 @@ _LIST_CLIENTS = select(clients).order_by(clients.c.client_id)
 # Dependent rows first: codes and tokens refer to grants, and all three to the client.
 _DELETE_CLIENT = tuple(
     delete(table).where(table.c.client_id == bindparam("client_id"))
-    for table in (access_tokens, refresh_tokens, codes, grants, clients)
+    for table in (access_tokens, refresh_tokens, token_families, codes, grants, clients)
 )
 
 _NOW = bindparam("now", type_=UtcDateTime)
@@ -75,7 +76,8 @@ _REVOKE_GRANT_TOKENS = tuple(
     update(table)
     .where(table.c.grant_id == bindparam("grant"), table.c.revoked_at.is_(None))
     .values(revoked_at=_NOW)
-    for table in (access_tokens, refresh_tokens)
+    # Families first: their lock serialises with a rotation in progress (storage/sql/refresh).
+    for table in (token_families, access_tokens, refresh_tokens)
 )
 
 

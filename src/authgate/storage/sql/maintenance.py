@@ -7,7 +7,7 @@ PostgreSQL run from the index.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Delete, Table, bindparam, delete, select
 
@@ -21,35 +21,40 @@ from authgate.storage.sql.schema import (
     login_throttle,
     refresh_tokens,
     sessions,
+    token_families,
 )
 
 __all__ = ["SqlMaintenanceRepository"]
 
-_TABLES: dict[str, Table] = {
-    "codes": codes,
-    "access_tokens": access_tokens,
-    # A rotated refresh token is kept until its own idle expiry, which never exceeds its
-    # family's: reuse within that time is still detected.
-    "refresh_tokens": refresh_tokens,
-    "sessions": sessions,
-    "interactions": interactions,
+# (table, the expiry column, how long past it a row is kept)
+_KINDS: dict[str, tuple[Table, str, timedelta]] = {
+    # Used codes stay a day past their expiry, so a late replay still revokes what they issued
+    # (RFC 6749 §4.1.2).
+    "codes": (codes, "expires_at", timedelta(days=1)),
+    "access_tokens": (access_tokens, "expires_at", timedelta(0)),
+    # Rotated refresh tokens stay until their family ends: a stolen token presented late is
+    # still recognised as reuse (RFC 9700 §4.14.2).
+    "refresh_tokens": (refresh_tokens, "family_expires_at", timedelta(0)),
+    "token_families": (token_families, "expires_at", timedelta(0)),
+    "sessions": (sessions, "expires_at", timedelta(0)),
+    "interactions": (interactions, "expires_at", timedelta(0)),
     # Sign-in failure windows and used client-assertion jti values.
-    "throttle": login_throttle,
+    "throttle": (login_throttle, "expires_at", timedelta(0)),
 }
 
 
-def _purge_statement(table: Table) -> Delete:
+def _purge_statement(table: Table, column: str) -> Delete:
     pk = next(iter(table.primary_key.columns))
     doomed = (
         select(pk)
-        .where(table.c.expires_at < bindparam("now", type_=UtcDateTime))
+        .where(table.c[column] < bindparam("before", type_=UtcDateTime))
         .limit(bindparam("limit"))
         .scalar_subquery()
     )
     return delete(table).where(pk.in_(doomed))
 
 
-_PURGE = {kind: _purge_statement(table) for kind, table in _TABLES.items()}
+_PURGE = {kind: (_purge_statement(t, c), margin) for kind, (t, c, margin) in _KINDS.items()}
 
 
 class SqlMaintenanceRepository(MaintenanceRepository):
@@ -59,5 +64,6 @@ class SqlMaintenanceRepository(MaintenanceRepository):
         self._conn = conn
 
     async def purge_expired(self, kind: str, now: datetime, limit: int) -> int:
-        result = await self._conn.execute(_PURGE[kind], {"now": now, "limit": limit})
+        statement, margin = _PURGE[kind]
+        result = await self._conn.execute(statement, {"before": now - margin, "limit": limit})
         return result.rowcount

@@ -11,17 +11,30 @@ from sqlalchemy import bindparam, select, update
 
 from authgate.core.models import RefreshToken, TokenHash
 from authgate.storage.base import RefreshTokenRepository, Reused, Rotated
-from authgate.storage.sql.dialect import insert_new
+from authgate.storage.sql.dialect import insert_if_absent, insert_new
 from authgate.storage.sql.executor import Executor
 from authgate.storage.sql.rows import refresh_token_from_row, refresh_token_values
-from authgate.storage.sql.schema import UtcDateTime, refresh_tokens
+from authgate.storage.sql.schema import UtcDateTime, refresh_tokens, token_families
 
 __all__ = ["SqlRefreshTokenRepository"]
 
 _NOW = bindparam("now", type_=UtcDateTime)
 _T = refresh_tokens.c
 
+_F = token_families.c
 _GET = select(refresh_tokens).where(_T.token_hash == bindparam("hash"))
+# Locks the family row (PostgreSQL; SQLite serialises writers anyway) for the transaction.
+_LOCK_FAMILY = (
+    select(_F.revoked_at)
+    .join(refresh_tokens, _T.family_id == _F.family_id)
+    .where(_T.token_hash == bindparam("hash"))
+    .with_for_update(of=token_families)
+)
+_REVOKE_FAMILY_ROW = (
+    update(token_families)
+    .where(_F.family_id == bindparam("family"), _F.revoked_at.is_(None))
+    .values(revoked_at=_NOW)
+)
 _ROTATE = (
     update(refresh_tokens)
     .where(
@@ -50,6 +63,28 @@ class SqlRefreshTokenRepository(RefreshTokenRepository):
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
+    async def start_family(
+        self,
+        family_id: str,
+        *,
+        grant_id: str,
+        client_id: str,
+        user_id: str,
+        expires_at: datetime,
+    ) -> None:
+        await insert_if_absent(
+            self._conn,
+            token_families,
+            {
+                "family_id": family_id,
+                "grant_id": grant_id,
+                "client_id": client_id,
+                "user_id": user_id,
+                "revoked_at": None,
+                "expires_at": expires_at,
+            },
+        )
+
     async def add(self, token: RefreshToken) -> None:
         await insert_new(self._conn, refresh_tokens, refresh_token_values(token))
 
@@ -64,6 +99,9 @@ class SqlRefreshTokenRepository(RefreshTokenRepository):
         of the row and each re-checks ``rotated_at IS NULL``, so exactly one caller rotates. A
         loser reads the row to tell reuse (this client's token, rotated before) from a token
         that is unknown, another client's, revoked or expired."""
+        family = (await self._conn.execute(_LOCK_FAMILY, {"hash": token_hash})).first()
+        if family is not None and family.revoked_at is not None:
+            return None
         params = {"hash": token_hash, "client": client_id, "now": now}
         row = (await self._conn.execute(_ROTATE, params)).first()
         if row is not None:
@@ -75,4 +113,7 @@ class SqlRefreshTokenRepository(RefreshTokenRepository):
 
     async def revoke_family(self, family_id: str, now: datetime) -> int:
         params = {"family": family_id, "now": now}
+        # The family row first: this waits for a rotation in progress, and the statement below
+        # then runs on a fresh snapshot that includes its successor (READ COMMITTED).
+        await self._conn.execute(_REVOKE_FAMILY_ROW, params)
         return (await self._conn.execute(_REVOKE_FAMILY, params)).rowcount

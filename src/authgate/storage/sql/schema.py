@@ -226,6 +226,23 @@ access_tokens = Table(
     Index("ix_access_tokens_expires_at", "expires_at"),
 )
 
+token_families = Table(
+    "token_families",
+    metadata,
+    # One row per authorization (code exchange): rotation locks it and checks it is not
+    # revoked; revocation marks it first, so the two serialise (see storage/sql/refresh.py).
+    Column("family_id", String, primary_key=True),
+    Column("grant_id", String, ForeignKey("grants.id"), nullable=False),
+    Column("client_id", String, ForeignKey("clients.client_id"), nullable=False),
+    Column("user_id", String, ForeignKey("users.id"), nullable=False),
+    Column("revoked_at", UtcDateTime),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index("ix_token_families_grant_id", "grant_id"),
+    Index("ix_token_families_client_id", "client_id"),
+    Index("ix_token_families_user_id", "user_id"),
+    Index("ix_token_families_expires_at", "expires_at"),
+)
+
 refresh_tokens = Table(
     "refresh_tokens",
     metadata,
@@ -247,6 +264,7 @@ refresh_tokens = Table(
     Index("ix_refresh_tokens_client_id", "client_id"),
     Index("ix_refresh_tokens_user_id", "user_id"),
     Index("ix_refresh_tokens_expires_at", "expires_at"),
+    Index("ix_refresh_tokens_family_expires_at", "family_expires_at"),
 )
 
 resources = Table(

@@ -35,6 +35,7 @@ from authgate.storage.sql.schema import (
     interactions,
     refresh_tokens,
     sessions,
+    token_families,
 )
 
 __all__ = [
@@ -82,6 +83,11 @@ _REVOKE_TOKEN = (
 _REVOKE_USER_TOKENS = (
     update(access_tokens)
     .where(access_tokens.c.user_id == bindparam("user"), access_tokens.c.revoked_at.is_(None))
+    .values(revoked_at=_NOW)
+)
+_REVOKE_USER_FAMILIES = (
+    update(token_families)
+    .where(token_families.c.user_id == bindparam("user"), token_families.c.revoked_at.is_(None))
     .values(revoked_at=_NOW)
 )
 _REVOKE_USER_REFRESH_TOKENS = (
@@ -157,6 +163,7 @@ class SqlAccessTokenRepository(AccessTokenRepository):
     async def revoke_for_user(self, user_id: str, now: datetime) -> int:
         """Revoke every live token of the user (OWASP: a new password ends old access)."""
         params = {"user": user_id, "now": now}
+        await self._conn.execute(_REVOKE_USER_FAMILIES, params)
         await self._conn.execute(_REVOKE_USER_REFRESH_TOKENS, params)
         return (await self._conn.execute(_REVOKE_USER_TOKENS, params)).rowcount
 
