@@ -151,6 +151,7 @@ def test_tokens_purge(tmp_path: Path) -> None:
         "codes=0",
         "access_tokens=0",
         "refresh_tokens=0",
+        "token_families=0",
         "sessions=0",
         "interactions=0",
         "throttle=0",

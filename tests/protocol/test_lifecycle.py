@@ -28,6 +28,20 @@ def post(api: httpx.Client, path: str, client: Any, **data: str) -> httpx.Respon
     return api.post(path, data=data, auth=(client["client_id"], client["client_secret"]))
 
 
+def test_rfc9700_code_replay_by_another_client_revokes_nothing(
+    api: httpx.Client, browser: Any, client: Any, register_client: Any, make_user: Any
+) -> None:
+    from tests.protocol.helpers import auth_params, exchange, sign_in_and_consent
+    from tests.protocol.test_refresh import alive
+
+    params, verifier = auth_params(client)
+    code = sign_in_and_consent(browser, params, make_user()).params["code"]
+    body = exchange(api, client, code, verifier).json()
+    other = register_client()
+    assert exchange(api, other, code, verifier).json()["error"] == "invalid_grant"
+    assert alive(api, body["access_token"])
+
+
 def test_rfc6749_4_4_client_credentials(api: httpx.Client, service: Any) -> None:
     r = post(api, "/token", service, grant_type="client_credentials")
     assert r.status_code == 200, r.text
@@ -38,6 +52,16 @@ def test_rfc6749_4_4_client_credentials(api: httpx.Client, service: Any) -> None
     assert info["active"] is True
     assert info["client_id"] == service["client_id"]
     assert "sub" not in info
+
+
+def test_client_credentials_scopes_are_denied_by_default(
+    api: httpx.Client, register_client: Any, live: Any
+) -> None:
+    """A client that registered no scope gets tokens without scope, nothing more."""
+    plain = register_client(grant_types=["client_credentials"], response_types=[], redirect_uris=[])
+    assert post(api, "/token", plain, grant_type="client_credentials").status_code == 200
+    r = post(api, "/token", plain, grant_type="client_credentials", scope="api:read")
+    assert r.json()["error"] == "invalid_scope"
 
 
 @pytest.mark.parametrize("scope", ["openid", "profile", "unknown-scope", "a b"])
@@ -71,7 +95,11 @@ def test_rfc7662_2_2_active_access_and_refresh_tokens(
         api, "/introspect", service, token=body["access_token"], token_type_hint="refresh_token"
     ).json()
     assert hinted["active"] is True
-    rt = post(api, "/introspect", service, token=body["refresh_token"]).json()
+    # Refresh tokens are described only to the client they were issued to (RFC 7662 §4).
+    assert post(api, "/introspect", service, token=body["refresh_token"]).json() == {
+        "active": False
+    }
+    rt = post(api, "/introspect", client, token=body["refresh_token"]).json()
     assert rt["active"] is True and rt["token_type"] == "refresh_token"
 
 

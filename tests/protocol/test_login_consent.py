@@ -201,22 +201,31 @@ def test_login_throttling_blocks_the_account_not_others(
         other.close()
 
 
-def test_disabled_user_cannot_sign_in(
-    live: LiveServer, browser: Browser, client: Any, make_user: Any
+def test_disabled_user_cannot_sign_in_and_their_tokens_die(
+    live: LiveServer, api: httpx.Client, browser: Browser, client: Any, make_user: Any
 ) -> None:
+    from authgate.cli.users import set_disabled
+
     username, password = make_user()
-    assert live.ctx is not None
+    params, verifier = auth_params(client)
+    result = sign_in_and_consent(browser, params, (username, password))
+    token = exchange(api, client, result.params["code"], verifier).json()["access_token"]
 
     async def disable() -> None:
         assert live.ctx is not None
         async with live.ctx.storage.transaction() as tx:
             user = await tx.users.get_by_username(username)
-            assert user is not None
-            await tx.users.set_disabled(user.id, True, live.ctx.clock.now())
+        assert user is not None
+        await set_disabled(live.ctx, user, True)
 
     live.call(disable())
-    page = browser.login(login_page(browser, client), username, password)
-    assert "username or password is incorrect" in page.text
+    assert api.get("/userinfo", headers={"authorization": f"Bearer {token}"}).status_code == 401
+    other = Browser(live.url)
+    try:
+        page = other.login(login_page(other, client), username, password)
+        assert "username or password is incorrect" in page.text
+    finally:
+        other.close()
 
 
 def test_oidc_prompt_login_cannot_be_skipped_via_the_consent_page(

@@ -106,7 +106,12 @@ def test_rfc9068_jwt_access_token_for_a_resource(
 
 @pytest.fixture
 def service(register_client: Any) -> dict[str, Any]:
-    return register_client(grant_types=["client_credentials"], response_types=[], redirect_uris=[])
+    return register_client(
+        grant_types=["client_credentials"],
+        response_types=[],
+        redirect_uris=[],
+        scope="api:read api:write",
+    )
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from authgate.core.models import User
 from authgate.server.context import ServerContext
 from authgate.storage.base import DuplicateError
 
-__all__ = ["add_parser", "change_password", "create_user"]
+__all__ = ["add_parser", "change_password", "create_user", "set_disabled"]
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024  # the sign-in form reads at most this many characters
@@ -113,6 +113,17 @@ async def change_password(ctx: ServerContext, user: User, password: str) -> tupl
     return ended, revoked
 
 
+async def set_disabled(ctx: ServerContext, user: User, disabled: bool) -> None:
+    """Disable (or enable) a user; disabling ends their sessions and revokes their tokens now,
+    not when they expire."""
+    now = ctx.clock.now()
+    async with ctx.storage.transaction() as tx:
+        await tx.users.set_disabled(user.id, disabled, now)
+        if disabled:
+            await tx.sessions.delete_for_user(user.id)
+            await tx.access_tokens.revoke_for_user(user.id, now)
+
+
 async def run_users(args: argparse.Namespace, settings: Settings) -> int:
     return await with_context(settings, lambda ctx: _dispatch(ctx, args))
 
@@ -144,7 +155,6 @@ async def _dispatch(ctx: ServerContext, args: argparse.Namespace) -> int:
         found = await tx.users.get_by_username(username)
     if found is None:
         raise CliError(f"no user named {username!r} (see: authgate users list)")
-    now = ctx.clock.now()
     if args.action == "set-password":
         ended, revoked = await change_password(ctx, found, _password(args))
         out.write(
@@ -152,7 +162,6 @@ async def _dispatch(ctx: ServerContext, args: argparse.Namespace) -> int:
             f"revoked {revoked} token(s)\n"
         )
     else:
-        async with ctx.storage.transaction() as tx:
-            await tx.users.set_disabled(found.id, args.action == "disable", now)
+        await set_disabled(ctx, found, args.action == "disable")
         out.write(f"{args.action}d {username}\n")
     return 0

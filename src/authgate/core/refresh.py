@@ -56,12 +56,11 @@ def client_credentials_scopes(
     requested: str | None, client: Client, supported: frozenset[str]
 ) -> tuple[str, ...]:
     """Scopes of a client_credentials token: those asked for, each known to the server, not
-    about a user (OpenID Connect scopes make no sense without one) and, when the client
-    registered a ``scope``, within it. Anything else is ``invalid_scope``; asking for nothing
-    gives a token without scope. Spec: RFC 6749 §3.3, §4.4.2, §5.2."""
-    allowed = supported - USER_SCOPES
-    if client.scope is not None:
-        allowed &= set(client.scope)
+    about a user (OpenID Connect scopes make no sense without one) and within the client's
+    registered ``scope``; a client that registered none gets none (deny by default: there is no
+    resource owner to consent). Anything else is ``invalid_scope``; asking for nothing gives a
+    token without scope. Spec: RFC 6749 §3.3, §4.4.2, §5.2."""
+    allowed = (supported - USER_SCOPES) & set(client.scope or ())
     scopes = parse_scope(requested)
     refused = [s for s in scopes if s not in allowed]
     if refused:

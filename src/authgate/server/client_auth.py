@@ -21,7 +21,7 @@ from joserfc.jwk import JWKRegistry
 from authgate.core.client_auth import ClientCredentials
 from authgate.core.errors import InvalidClient
 from authgate.core.models import AuthMethod, Client
-from authgate.crypto.jws import JwtError, read_claims_unverified, verify_jwt
+from authgate.crypto.jws import JwtError, read_claims_unverified, read_header, verify_jwt
 from authgate.crypto.keys import Jwk
 from authgate.server.context import ServerContext
 from authgate.server.remote_jwks import RemoteJwksError, RemoteJwksFetcher
@@ -74,12 +74,29 @@ async def prefetch_client_keys(ctx: ServerContext, creds: ClientCredentials) -> 
         return  # authenticate_client reports it
     async with ctx.storage.transaction() as tx:
         client = await tx.clients.get(client_id)
-    if client is None or client.jwks_uri is None or _fetcher.cached(client.jwks_uri):
+    if client is None or client.jwks_uri is None:
+        return
+    cached = _fetcher.cached(client.jwks_uri)
+    kid = _header_kid(creds.assertion or "")
+    if cached is not None and (kid is None or _has_kid(cached, kid)):
         return
     try:
-        await _fetcher.get(client.jwks_uri)
+        # Unknown kid: the client may have rotated its keys (refetch at most once a minute).
+        await _fetcher.get(client.jwks_uri, refresh=cached is not None)
     except RemoteJwksError:
         return  # remembered by the fetcher; authenticate_client reports it
+
+
+def _header_kid(assertion: str) -> str | None:
+    try:
+        kid = read_header(assertion).get("kid")
+    except JwtError:
+        return None
+    return kid if isinstance(kid, str) else None
+
+
+def _has_kid(jwks: dict[str, Any], kid: str) -> bool:
+    return any(isinstance(k, dict) and k.get("kid") == kid for k in jwks.get("keys", []))
 
 
 def _assertion_claims(creds: ClientCredentials) -> dict[str, Any]:
@@ -96,14 +113,15 @@ def _assertion_claims(creds: ClientCredentials) -> dict[str, Any]:
     return claims
 
 
-async def _client_keys(client: Client, refresh: bool) -> list[Jwk]:
+def _client_keys(client: Client) -> list[Jwk]:
+    """The client's keys: inline, or the ``jwks_uri`` set prefetched before the transaction."""
     if client.jwks is not None:
         raw = client.jwks.get("keys", [])
     elif client.jwks_uri is not None:
-        try:
-            raw = (await _fetcher.get(client.jwks_uri, refresh=refresh)).get("keys", [])
-        except RemoteJwksError as exc:
-            raise InvalidClient("the client's jwks_uri could not be used", debug=str(exc)) from exc
+        cached = _fetcher.cached(client.jwks_uri)
+        if cached is None:
+            raise InvalidClient("the client's jwks_uri could not be used")
+        raw = cached.get("keys", [])
     else:
         raw = []
     keys: list[Jwk] = []
@@ -136,16 +154,11 @@ async def _verify_assertion(
     ctx: ServerContext, tx: Transaction, client: Client, assertion: str, unverified: dict[str, Any]
 ) -> None:
     """Spec: RFC 7523 §3 (iss, sub, aud, exp, jti), OIDC Core §9 (aud = token endpoint)."""
-    keys = await _client_keys(client, refresh=False)
+    # Only cached keys here: any fetch happened in prefetch_client_keys, before the
+    # transaction, so a slow key server never holds the database.
+    keys = _client_keys(client)
     try:
-        try:
-            _, claims = verify_jwt(assertion, lambda h: _pick(keys, h), ASSERTION_ALGS)
-        except JwtError:
-            if client.jwks_uri is None:
-                raise
-            # The client may have rotated its keys: fetch once more before failing.
-            keys = await _client_keys(client, refresh=True)
-            _, claims = verify_jwt(assertion, lambda h: _pick(keys, h), ASSERTION_ALGS)
+        _, claims = verify_jwt(assertion, lambda h: _pick(keys, h), ASSERTION_ALGS)
     except JwtError as exc:
         raise InvalidClient("client_assertion signature is invalid", debug=str(exc)) from None
     if claims.get("sub") != unverified.get("sub") or claims.get("iss") != client.client_id:

@@ -1,7 +1,8 @@
 """Token introspection for resource servers (which authenticate as clients).
 
-Any authenticated client may introspect: resource servers need to check tokens issued to
-other clients. Unknown, expired and revoked tokens all get ``{"active": false}`` and nothing
+Any authenticated confidential client may introspect access tokens: resource servers need to
+check tokens issued to other clients. Refresh tokens are described only to the client they
+were issued to. Unknown, expired and revoked tokens all get ``{"active": false}`` and nothing
 else, so the answer reveals nothing about them.
 
 Spec: RFC 7662 §2.1 (request, token_type_hint), §2.2 (response), §2.3 (errors), §4.
@@ -39,23 +40,25 @@ async def introspect(ctx: ServerContext, request: HttpRequest) -> JsonResponse:
         if client.is_public:
             # RFC 7662 §2.1: the caller must be authorized; a public client proves nothing.
             raise InvalidClient("introspection requires an authenticated confidential client")
-        body = await _describe(ctx, tx, token, refresh_first)
+        body = await _describe(ctx, tx, token, refresh_first, client.client_id)
     return JsonResponse(body)
 
 
 async def _describe(
-    ctx: ServerContext, tx: Transaction, token: str, refresh_first: bool
+    ctx: ServerContext, tx: Transaction, token: str, refresh_first: bool, caller: str
 ) -> dict[str, Any]:
     # The hint only orders the lookups: a wrong hint still finds the token (RFC 7662 §2.1).
     lookups = (_refresh, _access) if refresh_first else (_access, _refresh)
     for lookup in lookups:
-        found = await lookup(ctx, tx, token)
+        found = await lookup(ctx, tx, token, caller)
         if found is not None:
             return found
     return INACTIVE
 
 
-async def _access(ctx: ServerContext, tx: Transaction, token: str) -> dict[str, Any] | None:
+async def _access(
+    ctx: ServerContext, tx: Transaction, token: str, caller: str
+) -> dict[str, Any] | None:
     record = await tx.access_tokens.get(ctx.hash_token(token))
     if record is None:
         return None
@@ -77,10 +80,16 @@ async def _access(ctx: ServerContext, tx: Transaction, token: str) -> dict[str, 
     return body
 
 
-async def _refresh(ctx: ServerContext, tx: Transaction, token: str) -> dict[str, Any] | None:
+async def _refresh(
+    ctx: ServerContext, tx: Transaction, token: str, caller: str
+) -> dict[str, Any] | None:
     record = await tx.refresh_tokens.get(ctx.hash_token(token))
     if record is None:
         return None
+    if record.client_id != caller:
+        # Refresh tokens are no business of resource servers (RFC 7662 §4): only the client
+        # they were issued to learns anything about one.
+        return INACTIVE
     now = ctx.clock.now()
     if (
         record.revoked_at is not None

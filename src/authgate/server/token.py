@@ -81,6 +81,9 @@ async def _authorization_code(
     if result is None:
         return InvalidGrant("the authorization code is invalid or expired")
     if isinstance(result, Replayed):
+        if result.code.client_id != client.client_id:
+            # Another client cannot use someone's spent code to revoke their tokens.
+            return InvalidGrant("the authorization code is invalid or expired")
         revoked = await revoke_family(tx, result.code.family_id, now)
         ctx.events.emit(
             "code.replayed",
