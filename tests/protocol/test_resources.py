@@ -205,3 +205,30 @@ def test_opaque_tokens_for_a_resource_carry_the_audience(
     info = post(api, "/introspect", service, token=token).json()
     assert info["aud"] == opaque.identifier
     assert info["active"] is True
+
+
+def test_rfc8707_consent_for_one_resource_does_not_cover_another(
+    live: LiveServer,
+    api: httpx.Client,
+    browser: Browser,
+    client: Any,
+    make_user: Any,
+    api_resource: Resource,
+) -> None:
+    other = add_resource(live, "jwt")  # same scope names, another API
+    user = make_user()
+    params, _ = auth_params(client, scope="openid api:read", resource=api_resource.identifier)
+    sign_in_and_consent(browser, params, user)
+    silent, _ = auth_params(
+        client, scope="openid api:read", resource=other.identifier, prompt="none"
+    )
+    assert redirect_result(browser.authorize(silent)).params["error"] == "consent_required"
+    page = browser.authorize(
+        auth_params(client, scope="openid api:read", resource=other.identifier)[0]
+    )
+    assert other.identifier in page.text  # the consent page names the resource
+    # The first resource's consent is still remembered.
+    again, _ = auth_params(
+        client, scope="openid api:read", resource=api_resource.identifier, prompt="none"
+    )
+    assert "code" in redirect_result(browser.authorize(again)).params

@@ -39,7 +39,7 @@ from authgate.core.models import (
 )
 from authgate.core.params import Params
 from authgate.core.redirect_uri import match_redirect_uri
-from authgate.core.scope import parse_scope
+from authgate.core.scope import OIDC_SCOPES, parse_scope
 
 __all__ = [
     "PROMPTS",
@@ -49,6 +49,7 @@ __all__ = [
     "next_step",
     "resolve_redirect_uri",
     "validate_request",
+    "consent_items",
 ]
 
 PROMPTS = frozenset({"none", "login", "consent", "select_account"})
@@ -249,13 +250,23 @@ def next_step(
             raise LoginRequired("the user is not signed in")
         return Step.LOGIN
     needs_consent = (
-        grant is None or not grant.covers(request.scopes) or ("consent" in request.prompt)
+        grant is None or not grant.covers(consent_items(request)) or ("consent" in request.prompt)
     )
     if needs_consent:
         if "none" in request.prompt:
             raise ConsentRequired("the user has not consented to these scopes")
         return Step.CONSENT
     return Step.ISSUE
+
+
+def consent_items(request: AuthorizationRequest) -> tuple[str, ...]:
+    """What the user consents to: the scopes, with those of a resource qualified by it
+    (``urn:example:api#read``), so consenting to ``read`` at one API does not cover ``read`` at
+    another. OpenID Connect scopes are about this server and stay as they are.
+    Spec: RFC 8707 §2 (the resource is part of the authorization); OIDC Core §3.1.2.4."""
+    if request.resource is None:
+        return request.scopes
+    return tuple(s if s in OIDC_SCOPES else f"{request.resource}#{s}" for s in request.scopes)
 
 
 def scopes_union(a: Iterable[str], b: Iterable[str]) -> tuple[str, ...]:

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from authgate.core.authorization import RedirectTarget, Step, next_step, scopes_union
+from authgate.core.authorization import (
+    RedirectTarget,
+    Step,
+    consent_items,
+    next_step,
+    scopes_union,
+)
 from authgate.core.errors import AccessDenied, OAuthError
 from authgate.core.models import Client, Grant, Interaction, Session, User
 from authgate.core.params import Params
@@ -55,12 +61,19 @@ _EXPIRED = (
 )
 
 
-def scope_descriptions(scopes: tuple[str, ...]) -> list[dict[str, str]]:
-    """Plain-language lines for the consent page."""
-    return [
-        {"scope": s, "text": _SCOPE_WORDS.get(s, f"Use the permission \u201c{s}\u201d")}
-        for s in scopes
-    ]
+def scope_descriptions(
+    scopes: tuple[str, ...], resource: str | None = None
+) -> list[dict[str, str]]:
+    """Plain-language lines for the consent page; a resource's permissions name it."""
+    lines = []
+    for s in scopes:
+        text = _SCOPE_WORDS.get(s)
+        if text is None:
+            text = f"Use the permission \u201c{s}\u201d"
+            if resource is not None:
+                text += f" at {resource}"
+        lines.append({"scope": s, "text": text})
+    return lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,7 +282,9 @@ async def consent_page(ctx: ServerContext, request: HttpRequest, interaction_id:
         "client_name": client.client_name or client.client_id,
         "client_uri": client.metadata.get("client_uri"),
         "username": user.username,
-        "scopes": scope_descriptions(pending.interaction.request.scopes),
+        "scopes": scope_descriptions(
+            pending.interaction.request.scopes, pending.interaction.request.resource
+        ),
         "action": ctx.endpoints.consent_path(interaction_id),
         "csrf_token": csrf_token(ctx, pending.browser_id),
     }
@@ -301,7 +316,7 @@ async def consent_submit(ctx: ServerContext, request: HttpRequest, interaction_i
             return error_response(
                 ctx, _target(interaction), AccessDenied("the user denied the request")
             )
-        grant = await _remember(ctx, tx, user, pending.client, interaction.request.scopes)
+        grant = await _remember(ctx, tx, user, pending.client, consent_items(interaction.request))
         return await _complete(ctx, tx, interaction, user, grant, session.auth_time)
 
 
