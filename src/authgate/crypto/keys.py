@@ -151,10 +151,15 @@ class KeySet:
         encryptor: KeyEncryptor,
         now: datetime,
         retention: timedelta,
+        loaded_before: KeySet | None = None,
     ) -> KeySet:
-        """Decrypt and load the keys that are published at ``now``."""
+        """Decrypt and load the keys that are published at ``now``; keys already loaded in
+        ``loaded_before`` are reused rather than decrypted and parsed again."""
         lifecycle = key_lifecycle(records, now, retention)
-        loaded = {rec.kid: _load(rec, encryptor) for rec in lifecycle.published}
+        previous = loaded_before._by_kid if loaded_before is not None else {}
+        loaded = {
+            rec.kid: previous.get(rec.kid) or _load(rec, encryptor) for rec in lifecycle.published
+        }
         signing = {alg: loaded[rec.kid] for alg, rec in lifecycle.signing.items()}
         return cls(loaded.values(), signing)
 

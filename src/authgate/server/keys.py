@@ -45,12 +45,16 @@ async def token_retention(settings: Settings, tx: Transaction) -> timedelta:
 
 
 async def load_keys(
-    settings: Settings, storage: Storage, encryptor: KeyEncryptor, now: datetime
+    settings: Settings,
+    storage: Storage,
+    encryptor: KeyEncryptor,
+    now: datetime,
+    loaded_before: KeySet | None = None,
 ) -> KeySet:
     async with storage.transaction() as tx:
         records = await tx.keys.list()
         retention = await token_retention(settings, tx)
-    return KeySet.from_records(records, encryptor, now, retention)
+    return KeySet.from_records(records, encryptor, now, retention, loaded_before)
 
 
 async def ensure_keys(
@@ -76,7 +80,10 @@ async def rotate_keys(
 ) -> list[SigningKeyRecord]:
     """Add a new key per algorithm that signs from ``now + announce``; the current key keeps
     signing until then, then stays published as retired until its tokens have expired."""
-    records = [generate_key(alg, now, encryptor, not_before=now + announce) for alg in algs]
+    # RSA key generation takes tens of milliseconds: not on the event loop.
+    records = [
+        await asyncio.to_thread(generate_key, alg, now, encryptor, now + announce) for alg in algs
+    ]
     async with storage.transaction() as tx:
         for record in records:
             await tx.keys.add(record)
@@ -120,6 +127,10 @@ async def run_key_maintenance(
             if due:
                 announce = timedelta(seconds=ctx.settings.key_announcement_period)
                 await rotate_keys(ctx.storage, encryptor, due, now, announce)
-            ctx.keys = await load_keys(ctx.settings, ctx.storage, encryptor, now)
+            ctx.keys = await load_keys(ctx.settings, ctx.storage, encryptor, now, ctx.keys)
         except StorageUnavailable:
             log.warning("key reload skipped: database unavailable")
+        except Exception:
+            # Keep serving with the keys we have and try again next turn: a process that
+            # stopped reloading would drift from the others without anyone noticing.
+            log.exception("key reload failed")

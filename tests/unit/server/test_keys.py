@@ -51,3 +51,46 @@ async def test_due_keys_are_rotated_and_reloaded(tmp_path: Path) -> None:
         assert ctx.keys.fingerprint != before  # the announced keys are now published
     finally:
         await ctx.storage.close()
+
+
+async def test_reload_survives_errors_and_reuses_loaded_keys(tmp_path: Path) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'r.db'}", argon2_memory_kib=8192, argon2_time_cost=1
+    )
+    ctx = await build_context(settings)
+    try:
+        before = ctx.keys
+        turns = 0
+
+        async def sleep(_: float) -> None:
+            nonlocal turns
+            turns += 1
+            if turns > 2:
+                raise asyncio.CancelledError
+
+        with pytest.raises(asyncio.CancelledError):
+            await run_key_maintenance(ctx, ctx.key_encryptor, sleep=sleep)
+        # Same keys: the loaded objects are reused, not decrypted again.
+        assert ctx.keys.signing_key("RS256") is before.signing_key("RS256")
+        turns = 0
+        calls = 0
+
+        async def broken(*_: object) -> None:
+            nonlocal calls
+            calls += 1
+            raise RuntimeError("boom")
+
+        import authgate.server.keys as keys_module
+
+        original = keys_module.load_keys
+        keys_module.load_keys = broken  # type: ignore[assignment]
+        try:
+            # The loop logs the error and goes on: only the test's cancellation ends it.
+            with pytest.raises(asyncio.CancelledError):
+                await run_key_maintenance(ctx, ctx.key_encryptor, sleep=sleep)
+        finally:
+            keys_module.load_keys = original
+        assert calls == 2
+        assert ctx.keys is not None
+    finally:
+        await ctx.storage.close()
