@@ -206,7 +206,7 @@ class Settings(BaseSettings):
         parts = urlsplit(self.issuer)
         if parts.scheme == "http" and not is_loopback_host(parts.hostname) and not self.insecure:
             raise ValueError(
-                "issuer must use https on a non-loopback host "
+                "AUTHGATE_ISSUER must use https on a non-loopback host "
                 "(set AUTHGATE_INSECURE=true only for development)"
             )
         return self
@@ -215,8 +215,7 @@ class Settings(BaseSettings):
     def _check_refresh_lifetimes(self) -> Settings:
         if self.refresh_token_absolute_ttl < self.refresh_token_ttl:
             raise ValueError(
-                "refresh_token_absolute_ttl must be at least refresh_token_ttl "
-                "(AUTHGATE_REFRESH_TOKEN_ABSOLUTE_TTL)"
+                "AUTHGATE_REFRESH_TOKEN_ABSOLUTE_TTL must be at least AUTHGATE_REFRESH_TOKEN_TTL"
             )
         return self
 
@@ -271,10 +270,11 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            field = ".".join(str(p) for p in err["loc"]) or "settings"
-            env = f"AUTHGATE_{field.upper()}" if err["loc"] else "AUTHGATE_ISSUER"
+            field = ".".join(str(p) for p in err["loc"])
+            # Checks across fields name their variables in the message itself.
+            where = f"AUTHGATE_{field.upper()}: " if field else ""
             msg = err["msg"].removeprefix("Value error, ")
-            lines.append(f"{env}: {msg}")
+            lines.append(f"{where}{msg}")
         raise ConfigError("invalid configuration: " + "; ".join(lines)) from None
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read configuration: {exc}") from None

@@ -250,3 +250,23 @@ def test_invalid_client_lifetimes_are_refused(api: httpx.Client, metadata: dict[
     )
     assert r.status_code == 400
     assert r.json()["error"] == "invalid_client_metadata"
+
+
+def test_a_rotated_token_is_reuse_whatever_else_it_asks(
+    api: httpx.Client, browser: Browser, client: Any, make_user: Any
+) -> None:
+    first = tokens(api, browser, client, make_user())
+    second = refresh(api, client, first["refresh_token"]).json()
+    wider = refresh(api, client, first["refresh_token"], scope="openid email profile admin")
+    assert wider.json()["error"] == "invalid_grant"  # not invalid_scope: reuse
+    assert refresh(api, client, second["refresh_token"]).status_code == 400  # family revoked
+
+
+def test_rfc8707_two_resources_at_the_token_endpoint(api: httpx.Client, client: Any) -> None:
+    r = api.post(
+        "/token",
+        content="grant_type=refresh_token&refresh_token=x&resource=urn:a&resource=urn:b",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        auth=(client["client_id"], client["client_secret"]),
+    )
+    assert r.json()["error"] == "invalid_target"

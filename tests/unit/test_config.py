@@ -53,7 +53,7 @@ def test_oidc_discovery_3_valid_issuers(issuer: str) -> None:
 
 @pytest.mark.parametrize("issuer", ["http://auth.example.com", "http://10.0.0.5:8000"])
 def test_oidc_discovery_3_http_issuer_on_non_loopback_host_is_refused(issuer: str) -> None:
-    with pytest.raises(ConfigError, match="AUTHGATE_ISSUER: issuer must use https") as exc:
+    with pytest.raises(ConfigError, match="AUTHGATE_ISSUER must use https") as exc:
         load_settings(issuer=issuer)
     assert "AUTHGATE_INSECURE" in str(exc.value)
 

@@ -103,8 +103,7 @@ async def _refresh(
         "token_type": "refresh_token",
         "client_id": record.client_id,
         "sub": record.user_id,
-        "scope": format_scope(record.scopes),
         "exp": int(record.expires_at.timestamp()),
         "iat": int(record.issued_at.timestamp()),
         "iss": ctx.endpoints.issuer,
-    }
+    } | ({"scope": format_scope(record.scopes)} if record.scopes else {})

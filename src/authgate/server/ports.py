@@ -35,6 +35,8 @@ class LogEvents:
     def emit(self, name: str, **fields: Any) -> None:
         detail = " ".join(f"{k}={v}" for k, v in sorted(fields.items()))
         level = (
-            logging.WARNING if name.endswith(("replayed", "throttled", "failed")) else logging.INFO
+            logging.WARNING
+            if name.endswith(("replayed", "reused", "throttled", "failed"))
+            else logging.INFO
         )
         self._log.log(level, "%s %s", name, detail)

@@ -51,6 +51,8 @@ async def token(ctx: ServerContext, request: HttpRequest) -> JsonResponse:
     if request.method != "POST":
         raise InvalidRequest("the token endpoint accepts POST only")
     params = request.form_params()
+    if "resource" in params.repeated:
+        raise InvalidTarget("only one resource per request is supported")
     params.reject_repeated()
     credentials = extract_credentials(request.headers.get("authorization"), params)
     grant_type = params.require("grant_type")
@@ -158,10 +160,14 @@ async def _refresh_token(
     current = await tx.refresh_tokens.get(token_hash)
     if current is None or current.client_id != client.client_id:
         return InvalidGrant("the refresh token is invalid, expired or revoked")
-    # Checked before rotating, so a bad request does not cost the client its refresh token.
-    scopes = narrow_scope(params.get_one("scope"), current.scopes)
-    resource = await _bound_resource(tx, current.resource, params)
     now = ctx.clock.now()
+    scopes: tuple[str, ...] = ()
+    resource = None
+    if current.rotated_at is None:
+        # Checked before rotating, so a bad request does not cost the client its token. A
+        # rotated token skips them: whatever else it asks, it is reuse (below).
+        scopes = narrow_scope(params.get_one("scope"), current.scopes)
+        resource = await _bound_resource(tx, current.resource, params)
     result = await tx.refresh_tokens.rotate(token_hash, client.client_id, now)
     if isinstance(result, Reused):
         revoked = await revoke_family(tx, result.token.family_id, now)
