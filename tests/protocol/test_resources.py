@@ -232,3 +232,26 @@ def test_rfc8707_consent_for_one_resource_does_not_cover_another(
         client, scope="openid api:read", resource=api_resource.identifier, prompt="none"
     )
     assert "code" in redirect_result(browser.authorize(again)).params
+
+
+def test_oidc_5_4_id_token_carries_claims_when_the_token_is_for_a_resource(
+    api: httpx.Client,
+    browser: Browser,
+    client: Any,
+    make_user: Any,
+    api_resource: Resource,
+) -> None:
+    params, verifier = auth_params(
+        client, scope="openid profile email api:read", resource=api_resource.identifier
+    )
+    result = sign_in_and_consent(browser, params, make_user(name="Res User"))
+    body = exchange(api, client, result.params["code"], verifier).json()
+    claims = decode(api, body["id_token"]).claims
+    assert claims["name"] == "Res User" and "email" in claims
+    # Without a resource the claims stay in UserInfo.
+    params, verifier = auth_params(client, scope="openid profile email")
+    result = sign_in_and_consent(browser, params, make_user(name="Plain"))
+    plain = decode(
+        api, exchange(api, client, result.params["code"], verifier).json()["id_token"]
+    ).claims
+    assert "name" not in plain

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from authgate.core import pkce
+from authgate.core.claims import user_claims
 from authgate.core.client_auth import extract_credentials
 from authgate.core.errors import (
     InvalidGrant,
@@ -142,6 +143,7 @@ async def _authorization_code(
             nonce=code.nonce,
             access_token=access.value,
             now=now,
+            user_claims=user_claims(user, code.scopes) if resource is not None else None,
         )
     ctx.events.emit(
         "token.issued", client_id=client.client_id, user_id=user.id, grant_type="authorization_code"
@@ -222,6 +224,7 @@ async def _refresh_token(
             nonce=None,
             access_token=access.value,
             now=now,
+            user_claims=user_claims(user, scopes) if resource is not None else None,
         )
     ctx.events.emit(
         "token.issued", client_id=client.client_id, user_id=user.id, grant_type="refresh_token"

@@ -6,6 +6,7 @@ Spec: RFC 6749 §5.1 (successful response), §10.10; RFC 6750; OIDC Core §2, §
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -176,8 +177,12 @@ def sign_id_token(
     nonce: str | None,
     access_token: str | None,
     now: datetime,
+    user_claims: Mapping[str, Any] | None = None,
 ) -> str:
-    """Sign an ID token for ``client``. Spec: OIDC Core §2, §3.1.3.6."""
+    """Sign an ID token for ``client``; ``user_claims`` (profile, email ...) are added when the
+    access token cannot fetch them from UserInfo (it is for another resource): OIDC Core §2
+    lets an ID token carry other claims, §5.4 sends them there when UserInfo is out of reach.
+    Spec: OIDC Core §2, §3.1.3.6, §5.4."""
     alg = id_token_alg(ctx, client)
     key = ctx.keys.signing_key(alg)
     claims = id_token_claims(
@@ -191,6 +196,8 @@ def sign_id_token(
         access_token=access_token,
         alg=alg,
     )
+    for name, value in (user_claims or {}).items():
+        claims.setdefault(name, value)
     return sign_jwt(claims, key)
 
 

@@ -1,0 +1,1 @@
+"""Runnable examples: a notes web app and a notes API protected by authgate (see demo.py)."""
