@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging.config
 import os
 import secrets
 import sys
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 import uvicorn
 
 from authgate.bootstrap import build_context, create_server_app
+from authgate.cli.serve import logging_config
 from authgate.cli.users import change_password, create_user
 from authgate.client import Client
 from authgate.config import Settings
@@ -147,6 +149,7 @@ def main() -> None:
         " token (refreshed behind the scenes). Ctrl+C stops all three.\n\n"
     )
     sys.stdout.flush()
+    logging.config.dictConfig(logging_config("info"))  # audit events, like authgate serve
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run(base, database_url, password))
 

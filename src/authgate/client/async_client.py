@@ -36,6 +36,32 @@ from authgate.resource.jwks_cache import JwksCache
 __all__ = ["Client"]
 
 
+def _bearer_error(response: httpx.Response) -> str:
+    """The RFC 6750 error code of a protected-resource response (header, else body)."""
+    challenge: str = response.headers.get("www-authenticate", "")
+    marker = 'error="'
+    if marker in challenge:
+        return challenge.split(marker, 1)[1].split('"', 1)[0]
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    error = body.get("error") if isinstance(body, dict) else None
+    return str(error) if error else "invalid_token"
+
+
+def _unvalidated(body: Mapping[str, Any]) -> TokenSet:
+    expires_in = body.get("expires_in")
+    refresh = body.get("refresh_token")
+    return TokenSet(
+        access_token=str(body["access_token"]),
+        token_type=str(body.get("token_type", "Bearer")),
+        expires_at=time.time() + expires_in if isinstance(expires_in, int | float) else None,
+        scope=body.get("scope") if isinstance(body.get("scope"), str) else None,
+        refresh_token=refresh if isinstance(refresh, str) else None,
+    )
+
+
 def _auth(basic: tuple[str, str] | None) -> httpx.BasicAuth | httpx._client.UseClientDefault:
     """HTTP Basic with form-urlencoded id and secret (RFC 6749 §2.3.1), or nothing."""
     if basic is None:
@@ -143,10 +169,22 @@ class Client:
         data = {"grant_type": "refresh_token", "refresh_token": refresh_token}
         if scope:
             data["scope"] = scope
-        fresh = await self._token_set(await self._token(data), nonce=None)
-        previous_sub = None if isinstance(tokens, str) else tokens.claims.get("sub")
-        if previous_sub and fresh.claims and fresh.claims.get("sub") != previous_sub:
-            raise IdTokenError("the refreshed ID token is about another user")
+        body = await self._token(data)
+        try:
+            fresh = await self._token_set(body, nonce=None)
+        except IdTokenError as exc:
+            # The old refresh token is spent (rotation): hand the new one back with the error,
+            # or the next attempt would replay the old one and revoke the whole family.
+            raise IdTokenError(str(exc), token_set=_unvalidated(body)) from None
+        previous = {} if isinstance(tokens, str) else dict(tokens.claims)
+        if previous.get("sub") and fresh.claims and fresh.claims.get("sub") != previous["sub"]:
+            raise IdTokenError(
+                "the refreshed ID token is about another user", token_set=_unvalidated(body)
+            )
+        if not fresh.claims and previous:
+            # No new ID token: keep the claims, so the next refresh can still check sub
+            # (OIDC Core §12.2).
+            fresh = TokenSet(**{**fresh.to_dict(), "claims": previous})
         if fresh.refresh_token is None and not isinstance(tokens, str):
             # No rotation by this provider: the old refresh token stays valid.
             fresh = TokenSet(**{**fresh.to_dict(), "refresh_token": refresh_token})
@@ -174,18 +212,23 @@ class Client:
             self.metadata["introspection_endpoint"], {"token": token}
         )
 
-    async def userinfo(self, access_token: str) -> dict[str, Any]:
-        """Spec: OIDC Core §5.3."""
+    async def userinfo(self, access_token: str, expected_sub: str | None = None) -> dict[str, Any]:
+        """The user's claims. Pass the ID token's ``sub`` as ``expected_sub``: a response
+        about another user is refused (token substitution). Spec: OIDC Core §5.3, §5.3.2."""
         response = await self.http.get(
             self.metadata["userinfo_endpoint"], headers={"authorization": f"Bearer {access_token}"}
         )
         if response.status_code != 200:
             raise TokenError(
-                "invalid_token", response.headers.get("www-authenticate"), response.status_code
+                _bearer_error(response),
+                response.headers.get("www-authenticate"),
+                response.status_code,
             )
         data = response.json()
         if not isinstance(data, dict):
             raise TokenError("invalid_response", "userinfo is not a JSON object")
+        if expected_sub is not None and data.get("sub") != expected_sub:
+            raise TokenError("invalid_response", "userinfo is about another user")
         return data
 
     # -- internals ---------------------------------------------------------------------------

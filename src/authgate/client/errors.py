@@ -53,4 +53,9 @@ class TokenError(ClientError):
 
 
 class IdTokenError(ClientError):
-    """The ID token failed validation."""
+    """The ID token failed validation. After a refresh, ``token_set`` holds the new tokens
+    (without claims): the old refresh token is spent, so keep the new one to try again."""
+
+    def __init__(self, message: str, token_set: object | None = None) -> None:
+        super().__init__(message)
+        self.token_set = token_set

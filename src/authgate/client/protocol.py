@@ -140,7 +140,7 @@ def check_callback(callback_url: str, flow: FlowState, issuer: str, iss_required
     if len(names) != len(set(names)):
         raise StateMismatch("the callback repeats a parameter")
     params = dict(pairs)
-    if not hmac.compare_digest(params.get("state", ""), flow.state):
+    if not hmac.compare_digest(params.get("state", "").encode(), flow.state.encode()):
         raise StateMismatch("state does not match this flow")
     iss = params.get("iss")
     if iss is not None and iss != issuer:
@@ -250,13 +250,16 @@ def validate_id_token(
         raise IdTokenError("ID token iat is missing or in the future")
     if not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise IdTokenError("ID token has no sub")
-    if nonce is not None and not hmac.compare_digest(str(claims.get("nonce", "")), nonce):
+    if nonce is not None and not hmac.compare_digest(
+        str(claims.get("nonce", "")).encode(), nonce.encode()
+    ):
         raise IdTokenError("ID token nonce does not match")
     if (
         access_token is not None
         and "at_hash" in claims
         and not hmac.compare_digest(
-            str(claims["at_hash"]), id_token_hash(access_token, str(header["alg"]))
+            str(claims["at_hash"]).encode(),
+            id_token_hash(access_token, str(header["alg"])).encode(),
         )
     ):
         raise IdTokenError("ID token at_hash does not match the access token")

@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,13 +47,18 @@ __all__ = ["OidcAuth"]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
+PENDING_SECONDS = 600  # a sign-in not completed within 10 minutes is dropped
+SESSION_SECONDS = 8 * 3600
+MAX_SESSIONS = 10_000
+
+
 @dataclass
 class _Session:
     flow: FlowState | None = None
     next_url: str = "/"
     claims: dict[str, Any] = field(default_factory=dict)
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    expires_at: float = field(default_factory=lambda: time.time() + 8 * 3600)
+    expires_at: float = field(default_factory=lambda: time.time() + PENDING_SECONDS)
 
 
 class OidcAuth:
@@ -82,12 +88,15 @@ class OidcAuth:
             redirect_uri.startswith("https://") if secure_cookie is None else (secure_cookie)
         )
         self.error_handler = error_handler
-        self._sessions: dict[str, _Session] = {}
+        self.prefix = ""
+        # Oldest first: expired and surplus sessions are dropped from the front (LRU).
+        self._sessions: OrderedDict[str, _Session] = OrderedDict()
         self._auth: dict[str, RefreshingAuth] = {}
 
     # -- routes ------------------------------------------------------------------------------
 
     def routes(self, prefix: str = "") -> list[Route]:
+        self.prefix = prefix
         callback_path = urlsplit(self.redirect_uri).path
         return [
             Route(f"{prefix}/login", self.login, methods=["GET"]),
@@ -98,7 +107,11 @@ class OidcAuth:
     async def login(self, request: Request) -> Response:
         """Start the flow: a fresh session, its flow state kept server-side."""
         next_url = _local(request.query_params.get("next", "/"))
-        sid, session = self._new_session()
+        sid, session = self._session(request)
+        if sid is None or session is None:
+            # A signed-in session is reused (a new sign-in replaces it at the callback), so a
+            # cross-site GET /login neither signs the user out nor orphans their tokens.
+            sid, session = await self._new_session()
         url, session.flow = self.client.start_authorization(
             self.redirect_uri, self.scope, **self.extra_params
         )
@@ -115,32 +128,40 @@ class OidcAuth:
         try:
             tokens = await self.client.finish_authorization(str(request.url), flow)
         except ClientError as exc:
-            self._sessions.pop(sid or "", None)
+            if not session.claims:
+                await self._end(sid or "")
             return await self._error(request, exc)
-        # A new session id after sign-in (no fixation); the old one is dropped.
-        self._sessions.pop(sid or "", None)
-        new_sid, fresh = self._new_session()
+        # A new session id after sign-in (no fixation); the old one and its tokens go.
+        await self._end(sid or "")
+        new_sid, fresh = await self._new_session()
         fresh.claims = dict(tokens.claims)
+        fresh.expires_at = time.time() + SESSION_SECONDS
         await self.store.set(new_sid, tokens)
         response = RedirectResponse(session.next_url, status_code=303)
         self._set_cookie(response, new_sid)
         return response
 
     async def logout(self, request: Request) -> Response:
-        """POST with the session's CSRF token: revoke the refresh token, end the session."""
+        """POST with the session's CSRF token: revoke the refresh token, end the session.
+        Without a valid token nothing happens (a cross-site POST cannot sign anyone out)."""
         sid, session = self._session(request)
-        body = (await request.body())[:4096].decode("latin-1")
-        csrf = dict(parse_qsl(body)).get("csrf", "")
-        if session is not None and hmac.compare_digest(csrf, session.csrf):
-            tokens = await self.store.get(sid or "")
-            if tokens is not None and tokens.refresh_token:
-                # The local sign-out happens even if the provider cannot be reached.
-                with contextlib.suppress(ClientError, httpx.HTTPError):
-                    await self.client.revoke(tokens.refresh_token, "refresh_token")
-            await self.store.delete(sid or "")
-            self._sessions.pop(sid or "", None)
-            self._auth.pop(sid or "", None)
-        response = RedirectResponse("/", status_code=303)
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > 4096:
+                return Response("request too large", status_code=413)
+        csrf = dict(parse_qsl(body.decode("latin-1"))).get("csrf", "")
+        if session is None or not hmac.compare_digest(csrf.encode(), session.csrf.encode()):
+            return Response(
+                "Sign-out form expired: reload the page.", status_code=403, media_type="text/plain"
+            )
+        tokens = await self.store.get(sid or "")
+        if tokens is not None and tokens.refresh_token:
+            # The local sign-out happens even if the provider cannot be reached.
+            with contextlib.suppress(ClientError, httpx.HTTPError):
+                await self.client.revoke(tokens.refresh_token, "refresh_token")
+        await self._end(sid or "")
+        response = RedirectResponse(f"{self.prefix}/", status_code=303)
         response.delete_cookie(self.cookie_name, path="/")
         return response
 
@@ -156,7 +177,7 @@ class OidcAuth:
                 target = quote(
                     request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 )
-                return RedirectResponse(f"/login?next={target}", status_code=303)
+                return RedirectResponse(f"{self.prefix}/login?next={target}", status_code=303)
             return await endpoint(request)
 
         return guarded
@@ -182,23 +203,33 @@ class OidcAuth:
     def _sign(self, sid: str) -> str:
         return hmac.new(self._key, sid.encode(), hashlib.sha256).hexdigest()
 
-    def _new_session(self) -> tuple[str, _Session]:
+    async def _new_session(self) -> tuple[str, _Session]:
         now = time.time()
-        if len(self._sessions) > 10_000:
-            self._sessions = {k: v for k, v in self._sessions.items() if v.expires_at > now}
+        while self._sessions:
+            oldest_sid, oldest = next(iter(self._sessions.items()))
+            if oldest.expires_at > now and len(self._sessions) < MAX_SESSIONS:
+                break
+            await self._end(oldest_sid)
         sid = secrets.token_urlsafe(32)
         session = _Session()
         self._sessions[sid] = session
         return sid, session
 
+    async def _end(self, sid: str) -> None:
+        """Forget a session with its tokens."""
+        self._sessions.pop(sid, None)
+        self._auth.pop(sid, None)
+        await self.store.delete(sid)
+
     def _session(self, request: Request) -> tuple[str | None, _Session | None]:
         raw = request.cookies.get(self.cookie_name, "")
         sid, _, signature = raw.partition(".")
-        if not sid or not hmac.compare_digest(signature, self._sign(sid)):
+        if not sid or not hmac.compare_digest(signature.encode(), self._sign(sid).encode()):
             return None, None
         session = self._sessions.get(sid)
         if session is None or session.expires_at < time.time():
             return None, None
+        self._sessions.move_to_end(sid)
         return sid, session
 
     def _set_cookie(self, response: Response, sid: str) -> None:

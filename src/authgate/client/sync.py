@@ -36,13 +36,19 @@ class SyncClient:
         *,
         auth_method: str | None = None,
         private_key: Jwk | None = None,
+        private_key_alg: str = "RS256",
     ) -> SyncClient:
         loop = asyncio.new_event_loop()
         thread = threading.Thread(target=loop.run_forever, daemon=True)
         thread.start()
         future = asyncio.run_coroutine_threadsafe(
             Client.from_issuer(
-                issuer, client_id, client_secret, auth_method=auth_method, private_key=private_key
+                issuer,
+                client_id,
+                client_secret,
+                auth_method=auth_method,
+                private_key=private_key,
+                private_key_alg=private_key_alg,
             ),
             loop,
         )
@@ -82,8 +88,8 @@ class SyncClient:
     def introspect(self, token: str) -> dict[str, Any]:
         return self._run(self._client.introspect(token))
 
-    def userinfo(self, access_token: str) -> dict[str, Any]:
-        return self._run(self._client.userinfo(access_token))
+    def userinfo(self, access_token: str, expected_sub: str | None = None) -> dict[str, Any]:
+        return self._run(self._client.userinfo(access_token, expected_sub))
 
     def close(self) -> None:
         self._run(self._client.aclose())

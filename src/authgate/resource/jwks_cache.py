@@ -47,7 +47,9 @@ class JwksCache:
         async with self._lock:
             if kid in self._keys and time.monotonic() - self._fetched_at < self._ttl:
                 return self._keys[kid]
-            if time.monotonic() - self._fetched_at >= self._min_refetch or not self._keys:
+            # Rate-limited always, also when the set is empty or the endpoint is down: a flood
+            # of forged kids must not become a flood of fetches.
+            if time.monotonic() - self._fetched_at >= self._min_refetch:
                 await self._refresh()
         return self._keys.get(kid)
 

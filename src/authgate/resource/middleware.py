@@ -24,6 +24,7 @@ from authgate.resource.validators import TokenValidator
 __all__ = ["BearerTokenMiddleware", "send_bearer_error"]
 
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+_RFC6750_CODES = frozenset({"invalid_request", "invalid_token", "insufficient_scope"})
 
 
 async def send_bearer_error(
@@ -36,10 +37,12 @@ async def send_bearer_error(
     body: dict[str, Any] = {}
     if error is not None:
         status = error.status_code
-        parts.append(f'error="{error.error}"')
         body = {"error": error.error}
+        if error.error in _RFC6750_CODES:
+            parts.append(f'error="{error.error}"')
+            if error.description:
+                parts.append(f'error_description="{error.description}"')
         if error.description:
-            parts.append(f'error_description="{error.description}"')
             body["error_description"] = error.description
     if scope_needed:
         parts.append(f'scope="{safe_description(scope_needed)}"')
@@ -80,21 +83,26 @@ class BearerTokenMiddleware:
         self.required = required
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})
         state["bearer_realm"] = self.realm  # for requires_scope's challenges
+        error: OAuthError | None = None
         try:
             token = self._token(scope)
             if token is None:
-                if self.required:
-                    await send_bearer_error(send, None, self.realm)
-                    return
                 state["access_token"] = None
             else:
                 state["access_token"] = await self.validator.validate(token)
-        except OAuthError as error:
+        except OAuthError as exc:
+            error = exc
+        refused = error is not None or (self.required and state["access_token"] is None)
+        if refused and scope["type"] == "websocket":
+            # Before accepting: a WebSocket is refused by closing the handshake (policy).
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        if refused:
             await send_bearer_error(send, error, self.realm)
             return
         await self.app(scope, receive, send)

@@ -79,9 +79,13 @@ class RequireScope:
     async def __call__(self, request: Request) -> AccessToken:
         checked = _check(request, self.scopes, self.realm)
         if isinstance(checked, Response):
+            # FastAPI renders {"detail": ...}: the RFC 6750 error code goes there.
             raise HTTPException(
                 status_code=checked.status_code,
-                detail=bytes(checked.body).decode() or None,
-                headers={"www-authenticate": checked.headers["www-authenticate"]},
+                detail="insufficient_scope" if checked.status_code == 403 else "invalid_token",
+                headers={
+                    "www-authenticate": checked.headers["www-authenticate"],
+                    "cache-control": "no-store",
+                },
             )
         return checked

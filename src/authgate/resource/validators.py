@@ -126,7 +126,11 @@ class JwtValidator:
 
 class IntrospectionValidator:
     """Asks the authorization server about each token (RFC 7662), authenticating as a client,
-    and caches the answer for ``cache_seconds`` (never past the token's ``exp``)."""
+    and caches the answer for ``cache_seconds`` (never past the token's ``exp``).
+
+    ``audience`` is required on purpose: this API's resource identifier, so a token issued for
+    another API is refused (RFC 8707, RFC 9068 §4); pass None only for an API that accepts the
+    authorization server's own, audience-less tokens."""
 
     def __init__(
         self,
@@ -134,7 +138,7 @@ class IntrospectionValidator:
         introspection_endpoint: str,
         client_id: str,
         client_secret: str,
-        audience: str | None = None,
+        audience: str | None,
         cache_seconds: float = 30.0,
         http: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.time,

@@ -115,3 +115,36 @@ async def test_require_scope_dependency() -> None:
     assert exc.value.status_code == 403
     assert exc.value.headers is not None
     assert 'scope="b"' in exc.value.headers["www-authenticate"]
+
+
+async def test_websockets_need_a_valid_token_too() -> None:
+    """A WebSocket handshake without a valid token is closed (1008) before the app sees it."""
+    events: list[Any] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        events.append("app")
+
+    async def receive() -> dict[str, str]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: Any) -> None:
+        events.append(message)
+
+    middleware = BearerTokenMiddleware(app, FakeValidator(), required=True)
+    for headers in ([], [(b"authorization", b"Bearer bad")]):
+        events.clear()
+        await middleware(
+            {"type": "websocket", "headers": headers, "query_string": b""}, receive, send
+        )
+        assert events == [{"type": "websocket.close", "code": 1008}]
+    events.clear()
+    await middleware(
+        {
+            "type": "websocket",
+            "headers": [(b"authorization", b"Bearer good-read")],
+            "query_string": b"",
+        },
+        receive,
+        send,
+    )
+    assert events == ["app"]

@@ -166,3 +166,17 @@ async def test_private_or_symmetric_keys_in_a_jwks_are_ignored() -> None:
 
     with pytest.raises(InvalidToken, match="unknown key"):
         await validator(Leaky()).validate(token())
+
+
+async def test_fetches_are_rate_limited_even_when_the_jwks_is_empty_or_down() -> None:
+    class Down(Jwks):
+        def handler(self, request: httpx.Request) -> httpx.Response:
+            self.fetches += 1
+            return httpx.Response(503)
+
+    for jwks in (Down(), Jwks()):
+        v = validator(jwks, refetch=3600)
+        for _ in range(20):
+            with pytest.raises(InvalidToken):
+                await v.validate(token())
+        assert jwks.fetches == 1
