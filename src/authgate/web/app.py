@@ -23,8 +23,6 @@ from authgate.config import Settings
 from authgate.core.errors import (
     InvalidRequest,
     OAuthError,
-    ServerError,
-    TemporarilyUnavailable,
 )
 from authgate.server.authorize import authorize
 from authgate.server.context import ServerContext
@@ -39,6 +37,7 @@ from authgate.server.revoke import revoke
 from authgate.server.token import token
 from authgate.server.userinfo import userinfo
 from authgate.storage.base import StorageUnavailable
+from authgate.web.fast import FastApi
 from authgate.web.render import HOST_PREFIX, Renderer
 from authgate.web.security import SecurityHeaders
 
@@ -46,8 +45,6 @@ __all__ = ["create_app"]
 
 log = logging.getLogger("authgate.web")
 MAX_BODY = 64 * 1024
-
-UseCase = Callable[[ServerContext, HttpRequest], Awaitable[ProtocolResponse]]
 
 
 class BodyTooLarge(Exception):
@@ -117,31 +114,6 @@ class Web:
             client_ip=_client_ip(request, self.settings.trust_forwarded_for),
         )
 
-    def api(self, use_case: UseCase) -> Callable[[Request], Awaitable[Response]]:
-        """A back-channel endpoint: every OAuth error becomes JSON (RFC 6749 §5.2)."""
-
-        async def endpoint(request: Request) -> Response:
-            assert self.ctx is not None  # noqa: S101 - set by the lifespan
-            try:
-                result = await use_case(self.ctx, await self.to_http_request(request))
-                return self.renderer.render(result)
-            except OAuthError as exc:
-                if exc.debug:
-                    log.info("%s: %s", exc.error, exc.debug)
-                return self.renderer.oauth_error(exc)
-            except BodyTooLarge:
-                return Response("request body too large", status_code=413)
-            except StorageUnavailable:
-                log.warning("database unavailable")
-                return self.renderer.oauth_error(
-                    TemporarilyUnavailable("the service is temporarily unavailable")
-                )
-            except Exception:
-                log.exception("unexpected error")
-                return self.renderer.oauth_error(ServerError("unexpected error"))
-
-        return endpoint
-
     def page(
         self, use_case: Callable[[ServerContext, HttpRequest], Awaitable[ProtocolResponse]]
     ) -> Callable[[Request], Awaitable[Response]]:
@@ -185,22 +157,6 @@ class Web:
 
         return endpoint
 
-    async def discovery(self, request: Request) -> Response:
-        assert self.ctx is not None  # noqa: S101
-        return Response(
-            self.ctx.discovery_json,
-            media_type="application/json",
-            headers={"cache-control": "public, max-age=300", "access-control-allow-origin": "*"},
-        )
-
-    async def jwks(self, request: Request) -> Response:
-        assert self.ctx is not None  # noqa: S101
-        return Response(
-            self.ctx.keys.jwks_json,
-            media_type="application/jwk-set+json",
-            headers={"cache-control": "public, max-age=300", "access-control-allow-origin": "*"},
-        )
-
     async def live(self, request: Request) -> Response:
         return Response(b'{"status":"ok"}', media_type="application/json")
 
@@ -217,19 +173,11 @@ class Web:
     def routes(self) -> list[BaseRoute]:
         static = Path(__file__).parent / "static"
         return [
-            Route("/.well-known/openid-configuration", self.discovery, methods=["GET"]),
-            Route("/.well-known/oauth-authorization-server", self.discovery, methods=["GET"]),
-            Route("/jwks", self.jwks, methods=["GET"]),
             Route("/authorize", self.page(authorize), methods=["GET", "POST"]),
             Route("/login/{interaction_id}", self.interaction(login_page), methods=["GET"]),
             Route("/login/{interaction_id}", self.interaction(login_submit), methods=["POST"]),
             Route("/consent/{interaction_id}", self.interaction(consent_page), methods=["GET"]),
             Route("/consent/{interaction_id}", self.interaction(consent_submit), methods=["POST"]),
-            Route("/token", self.api(token), methods=["POST"]),
-            Route("/userinfo", self.api(userinfo), methods=["GET", "POST"]),
-            Route("/register", self.api(register), methods=["POST"]),
-            Route("/introspect", self.api(introspect), methods=["POST"]),
-            Route("/revoke", self.api(revoke), methods=["POST"]),
             Route("/health/live", self.live, methods=["GET"]),
             Route("/health/ready", self.ready, methods=["GET"]),
             Mount("/static", StaticFiles(directory=static), name="static"),
@@ -264,4 +212,25 @@ def create_app(
     if settings.path_prefix:
         routes = [Mount(settings.path_prefix, routes=routes)]
     app = Starlette(routes=routes, lifespan=lifespan)
-    return SecurityHeaders(app, hsts=settings.is_https)
+    fast = FastApi(app, lambda: web.ctx, trust_forwarded_for=settings.trust_forwarded_for)
+    prefix = settings.path_prefix
+    fast.use_cases.update(
+        {
+            ("POST", f"{prefix}/token"): token,
+            ("POST", f"{prefix}/introspect"): introspect,
+            ("POST", f"{prefix}/revoke"): revoke,
+            ("GET", f"{prefix}/userinfo"): userinfo,
+            ("POST", f"{prefix}/userinfo"): userinfo,
+            ("POST", f"{prefix}/register"): register,
+        }
+    )
+    public = [
+        (b"content-type", b"application/json"),
+        (b"cache-control", b"public, max-age=300"),
+        (b"access-control-allow-origin", b"*"),
+    ]
+    jwks_headers = [(b"content-type", b"application/jwk-set+json"), *public[1:]]
+    for path in ("/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"):
+        fast.static[("GET", prefix + path)] = lambda ctx: (ctx.discovery_json, public)
+    fast.static[("GET", f"{prefix}/jwks")] = lambda ctx: (ctx.keys.jwks_json, jwks_headers)
+    return SecurityHeaders(fast, hsts=settings.is_https)

@@ -15,7 +15,6 @@ import orjson
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse, Response
 
-from authgate.core.errors import OAuthError
 from authgate.server.authorize import redirect_url
 from authgate.server.http import (
     AuthorizationResponse,
@@ -78,12 +77,6 @@ class Renderer:
         )
         self._set_cookies(response, result.cookies)
         return response
-
-    def oauth_error(self, error: OAuthError) -> Response:
-        """The JSON error response of the back-channel endpoints. Spec: RFC 6749 §5.2."""
-        return self.json(
-            JsonResponse(error.body(), status=error.status_code, headers=error.headers())
-        )
 
     def authorization(self, result: AuthorizationResponse) -> Response:
         target = result.target
