@@ -11,6 +11,7 @@ OIDC Core §3.1.3.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from authgate.core import pkce
@@ -24,7 +25,7 @@ from authgate.core.errors import (
     UnauthorizedClient,
     UnsupportedGrantType,
 )
-from authgate.core.models import AuthorizationCode, Client, GrantType, Resource
+from authgate.core.models import AuthorizationCode, Client, GrantType, Resource, User
 from authgate.core.params import Params
 from authgate.core.refresh import client_credentials_scopes, issues_refresh_token, narrow_scope
 from authgate.core.resource import requested_resource
@@ -99,26 +100,13 @@ async def _authorization_code(
     problem = _check_code_binding(code, client, params, verifier)
     if problem is not None:
         return problem
-    user = await tx.users.get(code.user_id)
-    grant = await tx.grants.find(code.user_id, client.client_id)
-    if user is None or user.disabled or grant is None or grant.id != code.grant_id:
+    user = await _live_authorization(tx, code.user_id, client, code.grant_id)
+    if user is None:
         return InvalidGrant("the authorization is no longer valid")
     try:
         resource = await _bound_resource(tx, code.resource, params)
     except OAuthError as exc:
         return exc
-    access = await issue_access_token(
-        ctx,
-        tx,
-        client_id=client.client_id,
-        user_id=user.id,
-        grant_id=grant.id,
-        family_id=code.family_id,
-        scopes=_for_resource(code.scopes, resource),
-        now=now,
-        resource=resource,
-        auth_time=code.auth_time,
-    )
     refresh = None
     if issues_refresh_token(client, code.scopes):
         refresh = await issue_refresh_token(
@@ -126,29 +114,28 @@ async def _authorization_code(
             tx,
             client=client,
             user_id=user.id,
-            grant_id=grant.id,
+            grant_id=code.grant_id,
             family_id=code.family_id,
             scopes=code.scopes,
             auth_time=code.auth_time,
             now=now,
             resource=code.resource,
         )
-    id_token = None
-    if "openid" in code.scopes:
-        id_token = sign_id_token(
-            ctx,
-            client,
-            subject=user.id,
-            auth_time=code.auth_time,
-            nonce=code.nonce,
-            access_token=access.value,
-            now=now,
-            user_claims=user_claims(user, code.scopes) if resource is not None else None,
-        )
-    ctx.events.emit(
-        "token.issued", client_id=client.client_id, user_id=user.id, grant_type="authorization_code"
+    return await _mint(
+        ctx,
+        tx,
+        client,
+        user,
+        code.grant_id,
+        code.family_id,
+        code.scopes,
+        resource,
+        code.auth_time,
+        code.nonce,
+        now,
+        refresh,
+        "authorization_code",
     )
-    return token_response(access, id_token, refresh)
 
 
 async def _refresh_token(
@@ -183,9 +170,8 @@ async def _refresh_token(
     if result is None:
         return InvalidGrant("the refresh token is invalid, expired or revoked")
     old = result.token
-    user = await tx.users.get(old.user_id)
-    grant = await tx.grants.find(old.user_id, client.client_id)
-    if user is None or user.disabled or grant is None or grant.id != old.grant_id:
+    user = await _live_authorization(tx, old.user_id, client, old.grant_id)
+    if user is None:
         await revoke_family(tx, old.family_id, now)
         return InvalidGrant("the authorization is no longer valid")
     refresh = await issue_refresh_token(
@@ -193,7 +179,7 @@ async def _refresh_token(
         tx,
         client=client,
         user_id=user.id,
-        grant_id=grant.id,
+        grant_id=old.grant_id,
         family_id=old.family_id,
         scopes=old.scopes,
         auth_time=old.auth_time,
@@ -201,33 +187,80 @@ async def _refresh_token(
         family_expires_at=old.family_expires_at,
         resource=old.resource,
     )
+    # OIDC Core §12.2: same sub and aud, original auth_time, no nonce.
+    return await _mint(
+        ctx,
+        tx,
+        client,
+        user,
+        old.grant_id,
+        old.family_id,
+        scopes,
+        resource,
+        old.auth_time,
+        None,
+        now,
+        refresh,
+        "refresh_token",
+    )
+
+
+async def _live_authorization(
+    tx: Transaction, user_id: str, client: Client, grant_id: str
+) -> User | None:
+    """The user, if still enabled and the grant that issued the code or token is still the
+    active consent (a revoked or replaced grant ends what it issued). Spec: RFC 6749 §10.4."""
+    user = await tx.users.get(user_id)
+    grant = await tx.grants.find(user_id, client.client_id)
+    if user is None or user.disabled or grant is None or grant.id != grant_id:
+        return None
+    return user
+
+
+async def _mint(
+    ctx: ServerContext,
+    tx: Transaction,
+    client: Client,
+    user: User,
+    grant_id: str,
+    family_id: str,
+    scopes: tuple[str, ...],
+    resource: Resource | None,
+    auth_time: datetime,
+    nonce: str | None,
+    now: datetime,
+    refresh: str | None,
+    grant_type: str,
+) -> dict[str, Any]:
+    """The access token (for the resource, with only its scopes) and, for OpenID Connect, the
+    ID token (with the user's claims when the access token cannot reach UserInfo) of a grant
+    for a user. Spec: RFC 6749 §5.1; RFC 9068 §2; OIDC Core §2, §3.1.3.3, §5.4, §12.2."""
     access = await issue_access_token(
         ctx,
         tx,
         client_id=client.client_id,
         user_id=user.id,
-        grant_id=grant.id,
-        family_id=old.family_id,
+        grant_id=grant_id,
+        family_id=family_id,
         scopes=_for_resource(scopes, resource),
         now=now,
         resource=resource,
-        auth_time=old.auth_time,
+        auth_time=auth_time,
     )
     id_token = None
     if "openid" in scopes:
-        # OIDC Core §12.2: same sub and aud, original auth_time, no nonce.
         id_token = sign_id_token(
             ctx,
             client,
             subject=user.id,
-            auth_time=old.auth_time,
-            nonce=None,
+            auth_time=auth_time,
+            nonce=nonce,
             access_token=access.value,
             now=now,
             user_claims=user_claims(user, scopes) if resource is not None else None,
         )
     ctx.events.emit(
-        "token.issued", client_id=client.client_id, user_id=user.id, grant_type="refresh_token"
+        "token.issued", client_id=client.client_id, user_id=user.id, grant_type=grant_type
     )
     return token_response(access, id_token, refresh)
 
