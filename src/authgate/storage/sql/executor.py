@@ -9,13 +9,28 @@ the whole request's CPU). Design note: docs/design/0005-sqlite-on-the-loop.md.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Dialect, Executable
-from sqlalchemy.engine import CursorResult
 
-__all__ = ["Executor", "SyncExecutor"]
+__all__ = ["Executor", "Result", "SyncExecutor"]
+
+
+class Result(Protocol):
+    """The subset of SQLAlchemy's ``CursorResult`` the repositories use. Rows are read by
+    attribute (``row.client_id``) or position."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def first(self) -> Any | None: ...
+
+    def scalar_one(self) -> Any: ...
+
+    def scalar_one_or_none(self) -> Any | None: ...
 
 
 class Executor(Protocol):
@@ -26,7 +41,7 @@ class Executor(Protocol):
 
     async def execute(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
-    ) -> CursorResult[Any]: ...
+    ) -> Result: ...
 
 
 class SyncExecutor:
@@ -45,5 +60,5 @@ class SyncExecutor:
 
     async def execute(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
-    ) -> CursorResult[Any]:
+    ) -> Result:
         return self._conn.execute(statement, parameters)

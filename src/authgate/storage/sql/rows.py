@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row
-
 from authgate.core.models import (
     AccessToken,
     ApplicationType,
@@ -51,6 +49,8 @@ __all__ = [
 ]
 
 Values = dict[str, Any]
+DbRow = Any
+"""A row read by column name: SQLAlchemy's ``Row`` or the direct executor's named tuple."""
 
 
 def client_values(client: Client) -> Values:
@@ -73,7 +73,7 @@ def client_values(client: Client) -> Values:
     }
 
 
-def client_from_row(row: Row[Any]) -> Client:
+def client_from_row(row: DbRow) -> Client:
     return Client(
         client_id=row.client_id,
         redirect_uris=row.redirect_uris,
@@ -109,7 +109,7 @@ def user_values(user: User) -> Values:
     }
 
 
-def user_from_row(row: Row[Any]) -> User:
+def user_from_row(row: DbRow) -> User:
     return User(
         id=row.id,
         username=row.username,
@@ -137,7 +137,7 @@ def grant_values(grant: Grant) -> Values:
     }
 
 
-def grant_from_row(row: Row[Any]) -> Grant:
+def grant_from_row(row: DbRow) -> Grant:
     return Grant(
         id=row.id,
         user_id=row.user_id,
@@ -169,7 +169,7 @@ def code_values(code: AuthorizationCode) -> Values:
     }
 
 
-def code_from_row(row: Row[Any]) -> AuthorizationCode:
+def code_from_row(row: DbRow) -> AuthorizationCode:
     return AuthorizationCode(
         code_hash=TokenHash(row.code_hash),
         family_id=row.family_id,
@@ -204,7 +204,7 @@ def access_token_values(token: AccessToken) -> Values:
     }
 
 
-def access_token_from_row(row: Row[Any]) -> AccessToken:
+def access_token_from_row(row: DbRow) -> AccessToken:
     return AccessToken(
         token_hash=TokenHash(row.token_hash),
         client_id=row.client_id,
@@ -237,7 +237,7 @@ def refresh_token_values(token: RefreshToken) -> Values:
     }
 
 
-def refresh_token_from_row(row: Row[Any]) -> RefreshToken:
+def refresh_token_from_row(row: DbRow) -> RefreshToken:
     return RefreshToken(
         token_hash=TokenHash(row.token_hash),
         family_id=row.family_id,
@@ -265,7 +265,7 @@ def session_values(session: Session) -> Values:
     }
 
 
-def session_from_row(row: Row[Any]) -> Session:
+def session_from_row(row: DbRow) -> Session:
     return Session(
         id_hash=TokenHash(row.id_hash),
         user_id=row.user_id,
@@ -285,7 +285,7 @@ def interaction_values(interaction: Interaction) -> Values:
     }
 
 
-def interaction_from_row(row: Row[Any]) -> Interaction:
+def interaction_from_row(row: DbRow) -> Interaction:
     return Interaction(
         id=row.id,
         browser_hash=TokenHash(row.browser_hash),
@@ -306,7 +306,7 @@ def key_values(key: SigningKeyRecord) -> Values:
     }
 
 
-def key_from_row(row: Row[Any]) -> SigningKeyRecord:
+def key_from_row(row: DbRow) -> SigningKeyRecord:
     return SigningKeyRecord(
         kid=row.kid,
         alg=row.alg,
@@ -328,7 +328,7 @@ def resource_values(resource: Resource) -> Values:
     }
 
 
-def resource_from_row(row: Row[Any]) -> Resource:
+def resource_from_row(row: DbRow) -> Resource:
     return Resource(
         identifier=row.identifier,
         scopes=row.scopes,
