@@ -1,0 +1,145 @@
+"""The SQLite direct executor: prepared statements give what SQLAlchemy gives, the rest falls
+back to SQLAlchemy, and driver errors keep SQLAlchemy's types (so 503s and duplicates are
+handled as before). The contract suite covers every repository statement through it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy.exc import IntegrityError, NoResultFound, StatementError
+
+from authgate.storage.base import DuplicateError, StorageUnavailable
+from authgate.storage.sql.direct import MAX_PREPARED, DirectResult, DirectSqliteExecutor
+from authgate.storage.sql.executor import SyncExecutor
+from authgate.storage.sql.rows import code_values, refresh_token_values
+from authgate.storage.sql.schema import clients, codes, refresh_tokens, token_families
+from authgate.storage.sql.sqlite import SqliteStorage, open_sqlite_storage
+from authgate.storage.sql.tokens import _CONSUME_CODE, _GET_CODE
+
+from . import factories as f
+
+
+@pytest.fixture
+async def sqlite(
+    sqlite_template: Path, tmp_path: Path, now: datetime
+) -> AsyncIterator[SqliteStorage]:
+    path = tmp_path / "authgate.db"
+    shutil.copyfile(sqlite_template, path)
+    storage = await open_sqlite_storage(f"sqlite:///{path}")
+    await f.seed(storage, now)  # type: ignore[arg-type]
+    yield storage
+    await storage.close()
+
+
+def _executors(storage: SqliteStorage) -> tuple[DirectSqliteExecutor, SyncExecutor]:
+    conn = storage._connection()
+    return DirectSqliteExecutor(conn, {}), SyncExecutor(conn)
+
+
+async def test_prepared_rows_equal_sqlalchemys(sqlite: SqliteStorage, now: datetime) -> None:
+    direct, reference = _executors(sqlite)
+    code = f.code(now)
+    await direct.execute(insert(codes), code_values(code))
+    params = {"hash": code.code_hash, "now": now}
+    result = await direct.execute(_GET_CODE, params)
+    assert isinstance(result, DirectResult)  # prepared, not the fallback
+    fetched = result.first()
+    expected = (await reference.execute(_GET_CODE, params)).first()
+    assert tuple(fetched) == tuple(expected)
+    assert fetched.auth_time == code.auth_time  # converted back to an aware datetime
+    assert fetched.scopes == code.scopes  # JSON array back to a tuple
+    consumed = await direct.execute(_CONSUME_CODE, params)
+    assert consumed.rowcount == 1
+    assert consumed.first().consumed_at == now
+    again = await direct.execute(_CONSUME_CODE, params)
+    assert (again.rowcount, again.first()) == (0, None)
+
+
+async def test_inserts_are_prepared_per_set_of_columns(
+    sqlite: SqliteStorage, now: datetime
+) -> None:
+    direct, _ = _executors(sqlite)
+    token = f.refresh_token(now)
+    values = refresh_token_values(token)
+    family = {"family_id": token.family_id, "grant_id": f.GRANT_ID, "client_id": f.CLIENT_ID}
+    family |= {"user_id": f.USER_ID, "expires_at": now + timedelta(days=1)}
+    await direct.execute(insert(token_families), family)
+    await direct.execute(insert(refresh_tokens), values)
+    without_resource = {k: v for k, v in values.items() if k != "resource"}
+    without_resource["token_hash"] = "another"
+    await direct.execute(insert(refresh_tokens), without_resource)
+    count = select(refresh_tokens.c.token_hash).order_by(refresh_tokens.c.token_hash)
+    assert [r.token_hash for r in await direct.execute(count)] == ["another", token.token_hash]
+
+
+async def test_scalars_and_their_errors(sqlite: SqliteStorage) -> None:
+    direct, _ = _executors(sqlite)
+    by_id = select(clients.c.client_id).where(clients.c.client_id == bindparam("id"))
+    assert (await direct.execute(by_id, {"id": f.CLIENT_ID})).scalar_one() == f.CLIENT_ID
+    assert (await direct.execute(by_id, {"id": "nobody"})).scalar_one_or_none() is None
+    with pytest.raises(NoResultFound):
+        (await direct.execute(by_id, {"id": "nobody"})).scalar_one()
+
+
+async def test_what_is_not_prepared_runs_through_sqlalchemy(sqlite: SqliteStorage) -> None:
+    direct, _ = _executors(sqlite)
+    assert (await direct.execute(text("SELECT 41 + 1"))).scalar_one() == 42
+    expanding = select(clients.c.client_id).where(
+        clients.c.client_id.in_(bindparam("ids", expanding=True))
+    )
+    rows = await direct.execute(expanding, {"ids": [f.CLIENT_ID, "other"]})
+    assert not isinstance(rows, DirectResult)
+    assert [r.client_id for r in rows] == [f.CLIENT_ID]
+
+
+async def test_a_missing_parameter_is_sqlalchemys_error(sqlite: SqliteStorage) -> None:
+    direct, _ = _executors(sqlite)
+    by_id = select(clients).where(clients.c.client_id == bindparam("id"))
+    with pytest.raises(StatementError, match="id"):
+        await direct.execute(by_id, {})
+
+
+async def test_the_cache_is_bounded(sqlite: SqliteStorage) -> None:
+    cache: dict[object, object] = {}
+    direct = DirectSqliteExecutor(sqlite._connection(), cache)  # type: ignore[arg-type]
+    for n in range(MAX_PREPARED + 5):
+        statement = select(clients.c.client_id).where(clients.c.client_id == bindparam(f"p{n}"))
+        assert (await direct.execute(statement, {f"p{n}": f.CLIENT_ID})).first() is not None
+    assert len(cache) == MAX_PREPARED
+
+
+async def test_constraint_violations_raise_sqlalchemys_integrity_error(
+    sqlite: SqliteStorage, now: datetime
+) -> None:
+    direct, _ = _executors(sqlite)
+    orphan = dict(code_values(f.code(now)))
+    orphan["client_id"] = "no-such-client"  # a foreign key to clients
+    with pytest.raises(IntegrityError):
+        await direct.execute(insert(codes), orphan)
+
+
+async def test_driver_failures_become_storage_unavailable(
+    sqlite: SqliteStorage, now: datetime
+) -> None:
+    async with sqlite.transaction() as tx:
+        await tx.connection.execute(text("DROP TABLE access_tokens"))
+    with pytest.raises(StorageUnavailable):
+        async with sqlite.transaction() as tx:
+            await tx.access_tokens.get(f.access_token(now).token_hash)
+    # The connection was replaced: the next transaction works.
+    async with sqlite.transaction() as tx:
+        assert await tx.clients.get(f.CLIENT_ID) is not None
+
+
+async def test_a_duplicate_is_reported_without_breaking_the_transaction(
+    sqlite: SqliteStorage,
+) -> None:
+    async with sqlite.transaction() as tx:
+        with pytest.raises(DuplicateError):
+            await tx.clients.add(f.client())
+        assert await tx.clients.get(f.CLIENT_ID) is not None
