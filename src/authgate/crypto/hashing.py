@@ -38,7 +38,8 @@ class TokenHasher:
     key: bytes
 
     def __call__(self, token: str) -> TokenHash:
-        return TokenHash(hmac.new(self.key, token.encode("utf-8"), hashlib.sha256).hexdigest())
+        # hmac.digest: OpenSSL's one-shot HMAC, a third of the cost of an hmac.new object.
+        return TokenHash(hmac.digest(self.key, token.encode("utf-8"), "sha256").hex())
 
     def derive(self, label: str) -> bytes:
         """A sub-key for another purpose (e.g. CSRF tokens), independent of the hashing key."""

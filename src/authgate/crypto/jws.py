@@ -10,11 +10,15 @@ RFC 8725 §3.1-§3.2 (JWT BCP: algorithm verification, appropriate algorithms).
 
 from __future__ import annotations
 
+import base64
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.hashes import SHA256
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey, RSAKey
@@ -41,12 +45,35 @@ class JwtError(Exception):
 
 
 def sign_jwt(claims: Mapping[str, Any], key: SigningKey, *, typ: str = "JWT") -> str:
-    """Sign ``claims`` as a compact JWS with the key's ``alg`` and ``kid``. Spec: RFC 7515 §3.1."""
+    """Sign ``claims`` as a compact JWS with the key's ``alg`` and ``kid``.
+
+    Signing is the hot path of every token response, so it calls the ``cryptography`` key
+    directly: the compact form is two base64url segments and a signature (RFC 7515 §3.1,
+    §7.1), and the JOSE library's per-call key and header processing cost as much as an ES256
+    signature itself. Verification, which must reject hostile input, stays with the library;
+    a test checks that it verifies what this produces for every algorithm.
+    Spec: RFC 7515 §3.1, §5.1; RFC 7518 §3.3 (RS256), §3.4 (ES256: R || S, 32 bytes each);
+    RFC 8037 §3.1 (EdDSA).
+    """
     header = {"alg": key.alg, "kid": key.kid, "typ": typ}
-    with warnings.catch_warnings():
-        # joserfc warns that RFC 9864 supersedes "EdDSA"; relying parties still expect it.
-        warnings.simplefilter("ignore")
-        return jws.serialize_compact(header, orjson.dumps(claims), key.jwk, algorithms=[key.alg])
+    signing_input = _b64(orjson.dumps(header)) + b"." + _b64(orjson.dumps(claims))
+    return (signing_input + b"." + _b64(_signature(key, signing_input))).decode("ascii")
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+def _signature(key: SigningKey, data: bytes) -> bytes:
+    private = key.jwk.private_key
+    if key.alg == "RS256" and isinstance(private, rsa.RSAPrivateKey):
+        return private.sign(data, padding.PKCS1v15(), SHA256())
+    if key.alg == "ES256" and isinstance(private, ec.EllipticCurvePrivateKey):
+        r, s = decode_dss_signature(private.sign(data, ec.ECDSA(SHA256())))
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    if key.alg == "EdDSA" and isinstance(private, ed25519.Ed25519PrivateKey):
+        return private.sign(data)
+    raise ValueError(f"cannot sign {key.alg} with a {type(private).__name__}")
 
 
 def read_header(token: str) -> dict[str, Any]:

@@ -33,10 +33,11 @@ class LogEvents:
         self._log = logging.getLogger("authgate.events")
 
     def emit(self, name: str, **fields: Any) -> None:
-        detail = " ".join(f"{k}={v}" for k, v in sorted(fields.items()))
         level = (
             logging.WARNING
             if name.endswith(("replayed", "reused", "throttled", "failed"))
             else logging.INFO
         )
-        self._log.log(level, "%s %s", name, detail)
+        if self._log.isEnabledFor(level):  # events are on every token request's path
+            detail = " ".join(f"{k}={v}" for k, v in sorted(fields.items()))
+            self._log.log(level, "%s %s", name, detail)

@@ -80,6 +80,21 @@ def test_rfc7515_sign_and_verify_round_trip(keyset: KeySet, alg: str) -> None:
     assert read_claims_unverified(token) == CLAIMS
 
 
+@pytest.mark.parametrize(("alg", "length"), [("RS256", 256), ("ES256", 64), ("EdDSA", 64)])
+def test_rfc7518_signature_encoding(keyset: KeySet, alg: str, length: int) -> None:
+    """ES256 is R || S of 32 bytes each (RFC 7518 §3.4), not the DER that OpenSSL returns; the
+    JOSE library (an independent implementation) verifies every algorithm in the round trip."""
+    signature = segments(sign_jwt(CLAIMS, keyset.signing_key(alg)))[2]
+    assert len(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))) == length
+
+
+def test_a_key_of_another_type_is_refused(keyset: KeySet) -> None:
+    rsa = keyset.signing_key("RS256")
+    mislabelled = SigningKey(rsa.kid, "ES256", rsa.jwk, rsa.created_at)
+    with pytest.raises(ValueError, match="cannot sign ES256"):
+        sign_jwt(CLAIMS, mislabelled)
+
+
 def test_rfc7519_default_typ_is_jwt(keyset: KeySet) -> None:
     assert read_header(sign_jwt(CLAIMS, keyset.signing_key("ES256")))["typ"] == "JWT"
 
