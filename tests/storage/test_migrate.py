@@ -146,3 +146,23 @@ async def test_schema_comparison_notices_a_missing_index(empty_url: str) -> None
 
     differences = await _run_sync(empty_url, _schema_differences)
     assert [(d[0], d[1].name) for d in differences] == [("add_index", "ix_codes_expires_at")]
+
+
+@pytest.mark.parametrize("column", ["family_id", "grant_id", "user_id"])
+async def test_revocations_use_the_partial_token_indexes(empty_url: str, column: str) -> None:
+    """Migration 0007 made these indexes partial (``IS NOT NULL``); revoking by the column
+    (storage/sql/tokens.py, accounts.py) must still be an index lookup, not a table scan."""
+    await upgrade(empty_url)
+    revoke = "UPDATE access_tokens SET revoked_at = 1 WHERE " + column  # noqa: S608 - test data
+    revoke += " = 'x' AND revoked_at IS NULL"
+
+    def plan(connection: Connection) -> str:
+        if connection.dialect.name == "postgresql":
+            # An empty table is cheapest to scan: ask what the planner does when it is not.
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            rows = connection.exec_driver_sql("EXPLAIN " + revoke)
+        else:
+            rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + revoke)
+        return " ".join(str(row) for row in rows)
+
+    assert f"ix_access_tokens_{column}" in await _run_sync(empty_url, plan)
