@@ -1,9 +1,11 @@
-"""The SQLite direct executor: prepared statements give what SQLAlchemy gives, the rest falls
-back to SQLAlchemy, and driver errors keep SQLAlchemy's types (so 503s and duplicates are
-handled as before). The contract suite covers every repository statement through it."""
+"""SQLite specifics: the direct executor (prepared statements give what SQLAlchemy gives, the
+rest falls back to SQLAlchemy, driver errors keep SQLAlchemy's types so 503s and duplicates are
+handled as before; the contract suite covers every repository statement through it) and
+checkpoints in the background."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -14,11 +16,16 @@ from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.exc import IntegrityError, NoResultFound, StatementError
 
 from authgate.storage.base import DuplicateError, StorageUnavailable
+from authgate.storage.sql import sqlite as sqlite_module
 from authgate.storage.sql.direct import MAX_PREPARED, DirectResult, DirectSqliteExecutor
 from authgate.storage.sql.executor import SyncExecutor
 from authgate.storage.sql.rows import code_values, refresh_token_values
 from authgate.storage.sql.schema import clients, codes, refresh_tokens, token_families
-from authgate.storage.sql.sqlite import SqliteStorage, open_sqlite_storage
+from authgate.storage.sql.sqlite import (
+    FALLBACK_CHECKPOINT_PAGES,
+    SqliteStorage,
+    open_sqlite_storage,
+)
 from authgate.storage.sql.tokens import _CONSUME_CODE, _GET_CODE
 
 from . import factories as f
@@ -143,3 +150,28 @@ async def test_a_duplicate_is_reported_without_breaking_the_transaction(
         with pytest.raises(DuplicateError):
             await tx.clients.add(f.client())
         assert await tx.clients.get(f.CLIENT_ID) is not None
+
+
+async def test_housekeeping_checkpoints_the_log_off_the_loop(
+    sqlite: SqliteStorage, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Commits leave pages in the write-ahead log (the loop's connection no longer copies
+    them back every 1,000 pages); the housekeeping task does, from a worker thread."""
+    monkeypatch.setattr(sqlite_module, "CHECKPOINT_INTERVAL", 0.01)
+    database = tmp_path / "authgate.db"
+    async with sqlite.transaction() as tx:
+        for n in range(300):
+            name = "x" * 2000
+            await tx.clients.add(f.client(f"c-{n}", client_name=name, secret_hash=f"{n:064x}"))
+    before = database.stat().st_size
+    task = asyncio.create_task(sqlite.housekeeping())
+    for _ in range(200):
+        await asyncio.sleep(0.01)
+        if database.stat().st_size > before:
+            break
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert database.stat().st_size > before + 300 * 2000
+    driver = sqlite._connection().connection.driver_connection
+    assert driver.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == FALLBACK_CHECKPOINT_PAGES

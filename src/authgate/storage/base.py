@@ -289,4 +289,9 @@ class Storage(Protocol):
     async def ping(self) -> None:
         """Raise StorageUnavailable unless the database answers (readiness probe)."""
 
+    async def housekeeping(self) -> None:
+        """The backend's own background work, run by the server until cancelled (SQLite copies
+        its write-ahead log back into the database file off the event loop). May return at
+        once when there is none."""
+
     async def close(self) -> None: ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -37,18 +37,13 @@ from authgate.server.revoke import revoke
 from authgate.server.token import token
 from authgate.server.userinfo import userinfo
 from authgate.storage.base import StorageUnavailable
-from authgate.web.fast import FastApi
+from authgate.web.fast import MAX_BODY, BodyTooLarge, FastApi
 from authgate.web.render import HOST_PREFIX, Renderer
 from authgate.web.security import SecurityHeaders
 
 __all__ = ["create_app"]
 
 log = logging.getLogger("authgate.web")
-MAX_BODY = 64 * 1024
-
-
-class BodyTooLarge(Exception):
-    """The request body exceeds MAX_BODY (answered 413)."""
 
 
 async def _read_body(request: Request) -> bytes:
@@ -84,13 +79,13 @@ class Web:
             static_path=f"{settings.path_prefix}/static",
         )
 
-    def _cookies(self, request: Request) -> dict[str, str]:
+    def cookies(self, raw: Mapping[str, str]) -> dict[str, str]:
         """Our cookies by their plain names; on https only the ``__Host-`` ones count."""
         if not self.renderer.secure:
-            return dict(request.cookies)
+            return dict(raw)
         return {
             name.removeprefix(HOST_PREFIX): value
-            for name, value in request.cookies.items()
+            for name, value in raw.items()
             if name.startswith(HOST_PREFIX)
         }
 
@@ -109,7 +104,7 @@ class Web:
             path=request.url.path,
             query=request.scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
-            cookies=self._cookies(request),
+            cookies=self.cookies(request.cookies),
             body=body,
             client_ip=_client_ip(request, self.settings.trust_forwarded_for),
         )
@@ -120,30 +115,38 @@ class Web:
         """A front-channel endpoint for browsers: errors become HTML pages."""
 
         async def endpoint(request: Request) -> Response:
-            assert self.ctx is not None  # noqa: S101 - set by the lifespan
-            try:
-                result = await use_case(self.ctx, await self.to_http_request(request))
-            except BodyTooLarge:
-                result = error_page("Request too large", "The request is too large.", 413)
-            except OAuthError as exc:
-                result = error_page(
-                    "Invalid request", "The request could not be processed.", exc.status_code, exc
-                )
-            except StorageUnavailable:
-                log.warning("database unavailable")
-                result = error_page(
-                    "Temporarily unavailable",
-                    "The service is temporarily unavailable. Try again shortly.",
-                    503,
-                )
-            except Exception:
-                log.exception("unexpected error")
-                result = error_page(
-                    "Something went wrong", "An unexpected error occurred. Try again later.", 500
-                )
-            return self.renderer.render(result)
+            return await self.run_page(use_case, lambda: self.to_http_request(request))
 
         return endpoint
+
+    async def run_page(
+        self,
+        use_case: Callable[[ServerContext, HttpRequest], Awaitable[ProtocolResponse]],
+        make_request: Callable[[], Awaitable[HttpRequest]],
+    ) -> Response:
+        """Run a front-channel use case; every error becomes an HTML page (never a trace)."""
+        assert self.ctx is not None  # noqa: S101 - set by the lifespan
+        try:
+            result = await use_case(self.ctx, await make_request())
+        except BodyTooLarge:
+            result = error_page("Request too large", "The request is too large.", 413)
+        except OAuthError as exc:
+            result = error_page(
+                "Invalid request", "The request could not be processed.", exc.status_code, exc
+            )
+        except StorageUnavailable:
+            log.warning("database unavailable")
+            result = error_page(
+                "Temporarily unavailable",
+                "The service is temporarily unavailable. Try again shortly.",
+                503,
+            )
+        except Exception:
+            log.exception("unexpected error")
+            result = error_page(
+                "Something went wrong", "An unexpected error occurred. Try again later.", 500
+            )
+        return self.renderer.render(result)
 
     def interaction(
         self,
@@ -196,7 +199,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         web.ctx = await web._build()
-        tasks = [asyncio.create_task(run_key_maintenance(web.ctx, web.ctx.key_encryptor))]
+        tasks = [
+            asyncio.create_task(run_key_maintenance(web.ctx, web.ctx.key_encryptor)),
+            asyncio.create_task(web.ctx.storage.housekeeping()),
+        ]
         if settings.purge_interval:
             tasks.append(asyncio.create_task(run_purger(web.ctx, settings.purge_interval)))
         try:
@@ -233,4 +239,8 @@ def create_app(
     for path in ("/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"):
         fast.static[("GET", prefix + path)] = lambda ctx: (ctx.discovery_json, public)
     fast.static[("GET", f"{prefix}/jwks")] = lambda ctx: (ctx.keys.jwks_json, jwks_headers)
+    # The authorization endpoint is on every flow's path: no router or Request object.
+    fast.pages.update({("GET", f"{prefix}/authorize"): authorize})
+    fast.page_runner = web.run_page
+    fast.cookie_filter = web.cookies
     return SecurityHeaders(fast, hsts=settings.is_https)

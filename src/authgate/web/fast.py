@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import orjson
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from authgate.core.errors import InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable
@@ -19,7 +20,7 @@ from authgate.server.http import HttpRequest, JsonResponse
 from authgate.server.http import Response as ProtocolResponse
 from authgate.storage.base import StorageUnavailable
 
-__all__ = ["FastApi", "MAX_BODY"]
+__all__ = ["BodyTooLarge", "FastApi", "MAX_BODY", "PageRunner"]
 
 log = logging.getLogger("authgate.web")
 MAX_BODY = 64 * 1024
@@ -28,10 +29,12 @@ _JSON = (b"content-type", b"application/json")
 
 UseCase = Callable[[ServerContext, HttpRequest], Awaitable[ProtocolResponse]]
 Static = Callable[[ServerContext], tuple[bytes, list[tuple[bytes, bytes]]]]
+PageRunner = Callable[[UseCase, Callable[[], Awaitable[HttpRequest]]], Awaitable[ASGIApp]]
+"""Runs a browser-facing use case and renders its result, or its error, as a page."""
 
 
-class _TooLarge(Exception):
-    pass
+class BodyTooLarge(Exception):
+    """The request body exceeds MAX_BODY (answered 413)."""
 
 
 class FastApi:
@@ -49,6 +52,11 @@ class FastApi:
         self._trust_forwarded = trust_forwarded_for
         self.use_cases: dict[tuple[str, str], UseCase] = {}
         self.static: dict[tuple[str, str], Static] = {}
+        # Browser pages with a fixed path (the authorization endpoint): rendered by the web
+        # layer's ``page_runner``, with the cookies ``cookie_filter`` keeps.
+        self.pages: dict[tuple[str, str], UseCase] = {}
+        self.page_runner: PageRunner | None = None
+        self.cookie_filter: Callable[[dict[str, str]], dict[str, str]] = dict
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,9 +69,15 @@ class FastApi:
             body, headers = static(ctx)
             await _send(send, 200, body, headers)
             return
+        page = self.pages.get(key)
+        if page is not None and ctx is not None and self.page_runner is not None:
+            response = await self.page_runner(page, lambda: self._request(scope, receive, True))
+            await response(scope, receive, send)
+            return
         use_case = self.use_cases.get(key)
         if use_case is None or ctx is None:
-            allowed = sorted(m for m, p in (*self.use_cases, *self.static) if p == key[1])
+            routes = (*self.use_cases, *self.static, *self.pages)
+            allowed = sorted(m for m, p in routes if p == key[1])
             if allowed and ctx is not None:
                 await _send(
                     send,
@@ -85,7 +99,7 @@ class FastApi:
             if not isinstance(result, JsonResponse):  # the JSON use cases return JSON only
                 raise ServerError("unexpected response type")
             await _send_json(send, result)
-        except _TooLarge:
+        except BodyTooLarge:
             await _send(send, 413, b"request body too large", [(b"content-type", b"text/plain")])
         except OAuthError as exc:
             if exc.debug:
@@ -100,7 +114,9 @@ class FastApi:
             log.exception("unexpected error")
             await _send_error(send, ServerError("unexpected error"))
 
-    async def _request(self, scope: Scope, receive: Receive) -> HttpRequest:
+    async def _request(
+        self, scope: Scope, receive: Receive, with_cookies: bool = False
+    ) -> HttpRequest:
         headers: dict[str, str] = {}
         for raw_name, raw_value in scope["headers"]:
             name = raw_name.decode("latin-1").lower()
@@ -111,14 +127,14 @@ class FastApi:
             headers[name] = raw_value.decode("latin-1")
         declared = headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-            raise _TooLarge
+            raise BodyTooLarge
         body = b""
         if scope["method"] == "POST":
             while True:
                 message = await receive()
                 body += message.get("body", b"")
                 if len(body) > MAX_BODY:
-                    raise _TooLarge
+                    raise BodyTooLarge
                 if not message.get("more_body", False):
                     break
         client = scope.get("client")
@@ -130,7 +146,9 @@ class FastApi:
             path=scope["path"],
             query=scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
-            cookies={},
+            cookies=self.cookie_filter(cookie_parser(headers.get("cookie", "")))
+            if with_cookies
+            else {},
             body=body,
             client_ip=ip,
         )

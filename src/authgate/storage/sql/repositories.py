@@ -150,6 +150,9 @@ class SqlStorage(Storage):
         async with unavailable_as_storage_error(), self._engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
+    async def housekeeping(self) -> None:
+        """PostgreSQL needs none from us (autovacuum and checkpoints are the server's)."""
+
     async def close(self) -> None:
         """Close every pooled connection."""
         await self._engine.dispose()
