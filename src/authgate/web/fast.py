@@ -76,7 +76,8 @@ class FastApi:
             return
         use_case = self.use_cases.get(key)
         if use_case is None or ctx is None:
-            routes = (*self.use_cases, *self.static, *self.pages)
+            # A page's other methods (POST /authorize) stay with the Starlette routes.
+            routes = (*self.use_cases, *self.static)
             allowed = sorted(m for m, p in routes if p == key[1])
             if allowed and ctx is not None:
                 await _send(
