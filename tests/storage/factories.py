@@ -181,4 +181,13 @@ async def seed(storage: SqlStorage, now: datetime) -> Seed:
         await tx.clients.add(rows.client)
         await tx.users.add(rows.user)
         await tx.grants.save(rows.grant)
+        # Refresh tokens belong to a family, started before the first one is added.
+        for family in ("family-1", "family-2"):
+            await tx.refresh_tokens.start_family(
+                family,
+                grant_id=GRANT_ID,
+                client_id=CLIENT_ID,
+                user_id=USER_ID,
+                expires_at=now + timedelta(days=30),
+            )
     return rows

@@ -71,7 +71,7 @@ async def test_inserts_are_prepared_per_set_of_columns(
     sqlite: SqliteStorage, now: datetime
 ) -> None:
     direct, _ = _executors(sqlite)
-    token = f.refresh_token(now)
+    token = f.refresh_token(now, family_id="family-9")
     values = refresh_token_values(token)
     family = {"family_id": token.family_id, "grant_id": f.GRANT_ID, "client_id": f.CLIENT_ID}
     family |= {"user_id": f.USER_ID, "expires_at": now + timedelta(days=1)}

@@ -166,3 +166,49 @@ async def test_revocations_use_the_partial_token_indexes(empty_url: str, column:
         return " ".join(str(row) for row in rows)
 
     assert f"ix_access_tokens_{column}" in await _run_sync(empty_url, plan)
+
+
+async def test_0008_keeps_refresh_tokens_and_drops_their_foreign_keys(empty_url: str) -> None:
+    """SQLite rebuilds the table to drop constraints: the rows must come across unchanged."""
+
+    def to(revision: str) -> Any:
+        def run(connection: Connection) -> None:
+            config = Config()
+            config.set_main_option("script_location", SCRIPT_LOCATION)
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+
+        return run
+
+    await _run_sync(empty_url, to("0007"))
+    rows = [
+        "INSERT INTO clients (client_id, redirect_uris, token_endpoint_auth_method, grant_types, "
+        "response_types, application_type, post_logout_redirect_uris, metadata) VALUES "
+        "('c', '[]', 'none', '[]', '[]', 'web', '[]', '{}')",
+        "INSERT INTO users (id, username, password_hash, email_verified, disabled) "
+        "VALUES ('u', 'u', 'x', false, false)",
+        "INSERT INTO grants (id, user_id, client_id, scopes, created_at, updated_at) "
+        "VALUES ('g', 'u', 'c', '[]', 1, 1)",
+        "INSERT INTO token_families (family_id, grant_id, client_id, user_id, expires_at) "
+        "VALUES ('f', 'g', 'c', 'u', 9)",
+        "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, grant_id, scopes, "
+        "auth_time, issued_at, expires_at, family_expires_at) "
+        "VALUES ('h', 'f', 'c', 'u', 'g', '[]', 1, 2, 3, 9)",
+    ]
+
+    def insert(connection: Connection) -> None:
+        for row in rows:
+            connection.exec_driver_sql(row)
+
+    await _run_sync(empty_url, insert)
+    await upgrade(empty_url)
+
+    def check(connection: Connection) -> tuple[Any, list[Any]]:
+        row = connection.exec_driver_sql(
+            "SELECT token_hash, family_id, expires_at FROM refresh_tokens"
+        )
+        return list(row), inspect(connection).get_foreign_keys("refresh_tokens")
+
+    found, foreign_keys = await _run_sync(empty_url, check)
+    assert [tuple(r) for r in found] == [("h", "f", 3.0)]
+    assert foreign_keys == []

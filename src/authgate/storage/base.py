@@ -161,7 +161,10 @@ class RefreshTokenRepository(Protocol):
     ) -> None:
         """Record a new token family (one per authorization that issues refresh tokens)."""
 
-    async def add(self, token: RefreshToken) -> None: ...
+    async def add(self, token: RefreshToken) -> None:
+        """Store a token of a family already started: revocations by client, user or grant
+        find refresh tokens through their family."""
+
     async def get(self, token_hash: TokenHash) -> RefreshToken | None: ...
     async def rotate(
         self, token_hash: TokenHash, client_id: str, now: datetime

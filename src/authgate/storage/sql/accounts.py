@@ -34,9 +34,20 @@ __all__ = ["SqlClientRepository", "SqlGrantRepository", "SqlUserRepository"]
 _GET_CLIENT = select(clients).where(clients.c.client_id == bindparam("client_id"))
 _LIST_CLIENTS = select(clients).order_by(clients.c.client_id)
 # Dependent rows first: codes and tokens refer to grants, and all three to the client.
-_DELETE_CLIENT = tuple(
-    delete(table).where(table.c.client_id == bindparam("client_id"))
-    for table in (access_tokens, refresh_tokens, token_families, codes, grants, clients)
+_DELETE_CLIENT = (
+    delete(access_tokens).where(access_tokens.c.client_id == bindparam("client_id")),
+    # Refresh tokens are found through their families (refresh_tokens indexes only family_id).
+    delete(refresh_tokens).where(
+        refresh_tokens.c.family_id.in_(
+            select(token_families.c.family_id).where(
+                token_families.c.client_id == bindparam("client_id")
+            )
+        )
+    ),
+    *(
+        delete(table).where(table.c.client_id == bindparam("client_id"))
+        for table in (token_families, codes, grants, clients)
+    ),
 )
 
 _NOW = bindparam("now", type_=UtcDateTime)
@@ -72,12 +83,24 @@ _REVOKE_GRANT = (
     .where(grants.c.id == bindparam("grant"), grants.c.revoked_at.is_(None))
     .values(revoked_at=_NOW)
 )
-_REVOKE_GRANT_TOKENS = tuple(
-    update(table)
-    .where(table.c.grant_id == bindparam("grant"), table.c.revoked_at.is_(None))
-    .values(revoked_at=_NOW)
+_REVOKE_GRANT_TOKENS = (
     # Families first: their lock serialises with a rotation in progress (storage/sql/refresh).
-    for table in (token_families, access_tokens, refresh_tokens)
+    *(
+        update(table)
+        .where(table.c.grant_id == bindparam("grant"), table.c.revoked_at.is_(None))
+        .values(revoked_at=_NOW)
+        for table in (token_families, access_tokens)
+    ),
+    update(refresh_tokens)
+    .where(
+        refresh_tokens.c.family_id.in_(
+            select(token_families.c.family_id).where(
+                token_families.c.grant_id == bindparam("grant")
+            )
+        ),
+        refresh_tokens.c.revoked_at.is_(None),
+    )
+    .values(revoked_at=_NOW),
 )
 
 

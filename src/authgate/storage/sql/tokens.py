@@ -92,7 +92,13 @@ _REVOKE_USER_FAMILIES = (
 )
 _REVOKE_USER_REFRESH_TOKENS = (
     update(refresh_tokens)
-    .where(refresh_tokens.c.user_id == bindparam("user"), refresh_tokens.c.revoked_at.is_(None))
+    .where(
+        # Through the families: refresh_tokens indexes only family_id (migration 0008).
+        refresh_tokens.c.family_id.in_(
+            select(token_families.c.family_id).where(token_families.c.user_id == bindparam("user"))
+        ),
+        refresh_tokens.c.revoked_at.is_(None),
+    )
     .values(revoked_at=_NOW)
 )
 
