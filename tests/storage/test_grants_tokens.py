@@ -153,7 +153,8 @@ async def test_revoke_for_user_revokes_live_tokens_of_that_user(
     async with storage.transaction() as tx:
         await tx.access_tokens.add(f.access_token(now, "u1"))
         await tx.access_tokens.add(f.access_token(now, "u2", revoked_at=now))
-        await tx.access_tokens.add(f.access_token(now, "cc", user_id=None))
+        machine_token = f.access_token(now, "cc", user_id=None, grant_id=None, family_id=None)
+        await tx.access_tokens.add(machine_token)
     async with storage.transaction() as tx:
         assert await tx.access_tokens.revoke_for_user(seeded.user.id, later) == 1
         token = await tx.access_tokens.get(TokenHash("u1"))

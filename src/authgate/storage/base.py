@@ -136,7 +136,10 @@ class CodeRepository(Protocol):
 
 
 class AccessTokenRepository(Protocol):
-    async def add(self, token: AccessToken) -> None: ...
+    async def add(self, token: AccessToken) -> None:
+        """Store a token. One issued to a user carries the grant it was issued under:
+        revocations by user find tokens through the user's grants."""
+
     async def get(self, token_hash: TokenHash) -> AccessToken | None: ...
     async def revoke_family(self, family_id: str, now: datetime) -> int:
         """Revoke every token of a family; returns how many were newly revoked."""

@@ -218,9 +218,10 @@ access_tokens = Table(
     Column("expires_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime),
     Column("audience", Text),
-    # Partial: client_credentials tokens have no user, grant or family, and an index entry
-    # costs every insert a page write (migration 0007). ``x = :value`` implies
-    # ``x IS NOT NULL``, so both databases still use these for the revocation statements.
+    # Partial: client_credentials tokens have no grant or family, and an index entry costs
+    # every insert a page write (migration 0007). ``x = :value`` implies ``x IS NOT NULL``,
+    # so both databases still use these for the revocation statements. No user index: a
+    # user's tokens are found through the user's grants (storage/sql/tokens.py).
     *(
         Index(
             f"ix_access_tokens_{column}",
@@ -228,7 +229,7 @@ access_tokens = Table(
             sqlite_where=text(f"{column} IS NOT NULL"),
             postgresql_where=text(f"{column} IS NOT NULL"),
         )
-        for column in ("family_id", "grant_id", "user_id")
+        for column in ("family_id", "grant_id")
     ),
     # Deleting a client deletes its tokens; without this PostgreSQL would scan the table.
     Index("ix_access_tokens_client_id", "client_id"),

@@ -32,6 +32,7 @@ from authgate.storage.sql.schema import (
     UtcDateTime,
     access_tokens,
     codes,
+    grants,
     interactions,
     refresh_tokens,
     sessions,
@@ -82,7 +83,14 @@ _REVOKE_TOKEN = (
 )
 _REVOKE_USER_TOKENS = (
     update(access_tokens)
-    .where(access_tokens.c.user_id == bindparam("user"), access_tokens.c.revoked_at.is_(None))
+    .where(
+        # Through the user's grants (indexed by user): access_tokens has no user index, and
+        # every token issued to a user carries its grant (migration 0007).
+        access_tokens.c.grant_id.in_(
+            select(grants.c.id).where(grants.c.user_id == bindparam("user"))
+        ),
+        access_tokens.c.revoked_at.is_(None),
+    )
     .values(revoked_at=_NOW)
 )
 _REVOKE_USER_FAMILIES = (
