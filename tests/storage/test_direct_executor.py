@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -175,3 +176,44 @@ async def test_housekeeping_checkpoints_the_log_off_the_loop(
     assert database.stat().st_size > before + 300 * 2000
     driver = sqlite._connection().connection.driver_connection
     assert driver.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == FALLBACK_CHECKPOINT_PAGES
+
+
+async def test_housekeeping_starts_a_long_log_over(
+    sqlite: SqliteStorage, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Past RESTART_PAGES the task also runs a RESTART checkpoint (holding the storage's lock),
+    so the next commit writes at the start of the log instead of growing it."""
+    monkeypatch.setattr(sqlite_module, "CHECKPOINT_INTERVAL", 0.01)
+    monkeypatch.setattr(sqlite_module, "RESTART_PAGES", 50)
+    modes: list[str] = []
+    checkpoint = sqlite_module._checkpoint
+
+    def recording(connection: sqlite3.Connection, mode: str) -> int:
+        modes.append(mode)
+        return checkpoint(connection, mode)
+
+    monkeypatch.setattr(sqlite_module, "_checkpoint", recording)
+
+    def log_pages() -> int:
+        probe = sqlite3.connect(tmp_path / "authgate.db")
+        try:
+            return int(probe.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1])
+        finally:
+            probe.close()
+
+    async with sqlite.transaction() as tx:
+        for n in range(300):
+            name = "x" * 2000
+            await tx.clients.add(f.client(f"c-{n}", client_name=name, secret_hash=f"{n:064x}"))
+    assert log_pages() > 150
+    task = asyncio.create_task(sqlite.housekeeping())
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with sqlite.transaction() as tx:
+        await tx.clients.add(f.client("after", secret_hash="f" * 64))
+    assert log_pages() < 20
+    # One RESTART, right after the PASSIVE pass that found the long log; then PASSIVE only.
+    assert modes[:2] == ["PASSIVE", "RESTART"]
+    assert set(modes[2:]) == {"PASSIVE"}

@@ -45,6 +45,7 @@ from authgate.storage.sql.schema import metadata
 __all__ = [
     "CHECKPOINT_INTERVAL",
     "FALLBACK_CHECKPOINT_PAGES",
+    "RESTART_PAGES",
     "SqliteStorage",
     "create_sqlite_engine",
     "open_sqlite_storage",
@@ -54,6 +55,9 @@ log = logging.getLogger("authgate.storage")
 
 CHECKPOINT_INTERVAL = 0.25
 """Seconds between background checkpoints (one is a no-op when nothing was committed)."""
+
+RESTART_PAGES = 4_000
+"""Log pages (4 KiB) after which the background task also starts the log over (~16 MB)."""
 
 FALLBACK_CHECKPOINT_PAGES = 20_000
 """Log pages (4 KiB) after which the loop's own connection checkpoints anyway (~80 MB)."""
@@ -120,17 +124,30 @@ class SqliteStorage(Storage):
 
     async def housekeeping(self) -> None:
         """Checkpoint the write-ahead log every ``CHECKPOINT_INTERVAL`` seconds in a worker
-        thread, on a connection of its own. ``PASSIVE``: it never waits for, nor blocks, the
-        writer; what it cannot copy yet is copied next time."""
+        thread, on a connection of its own.
+
+        ``PASSIVE`` first: it never waits for, nor blocks, the writer. Under a steady stream of
+        commits it never catches the log's end, though, and SQLite starts a log over only
+        after a checkpoint that did; so once the log holds ``RESTART_PAGES``, a ``RESTART``
+        checkpoint copies the few pages added since, while this process's transactions wait
+        for it on the (asynchronous) lock instead of the loop waiting in a commit. A process
+        of another worker holding the database makes it give up quickly and try again later.
+        """
         database = self._engine.url.database
         if is_memory_sqlite(str(self._engine.url)) or not database:
             return
         connection = await asyncio.to_thread(_checkpoint_connection, database)
+        restarted_at = -1  # the log's size at the last RESTART: no commit since, nothing to do
         try:
             while True:
                 await asyncio.sleep(CHECKPOINT_INTERVAL)
                 try:
-                    await asyncio.to_thread(_checkpoint, connection)
+                    log_pages = await asyncio.to_thread(_checkpoint, connection, "PASSIVE")
+                    if log_pages >= RESTART_PAGES and log_pages != restarted_at:
+                        async with self._lock:
+                            restarted_at = await asyncio.to_thread(
+                                _checkpoint, connection, "RESTART"
+                            )
                 except sqlite3.Error as exc:
                     # The loop's connection falls back to checkpointing by itself.
                     log.warning("background checkpoint failed: %s", exc)
@@ -147,12 +164,15 @@ class SqliteStorage(Storage):
 def _checkpoint_connection(database: str) -> sqlite3.Connection:
     # Used by one worker thread at a time (the housekeeping task awaits each checkpoint).
     connection = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
-    connection.execute("PRAGMA busy_timeout=5000")
+    # A RESTART checkpoint waits for other processes' transactions this long at most.
+    connection.execute("PRAGMA busy_timeout=100")
     return connection
 
 
-def _checkpoint(connection: sqlite3.Connection) -> None:
-    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+def _checkpoint(connection: sqlite3.Connection, mode: str) -> int:
+    """Run a checkpoint; return the size of the log in pages (-1: not in WAL mode)."""
+    row = connection.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+    return -1 if row is None else int(row[1])
 
 
 async def open_sqlite_storage(url: str) -> SqliteStorage:
