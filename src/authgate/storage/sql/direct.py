@@ -25,10 +25,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, MultipleResultsFound, NoR
 from sqlalchemy.exc import OperationalError as SaOperationalError
 from sqlalchemy.sql.dml import Insert, UpdateBase
 from sqlalchemy.sql.selectable import Select
+from sqlalchemy.types import TypeDecorator
 
 from authgate.storage.sql.executor import Result
 
-__all__ = ["DirectResult", "DirectSqliteExecutor", "Prepared"]
+__all__ = ["DirectResult", "DirectSqliteExecutor", "MissingParameter", "Prepared", "prepared_for"]
 
 MAX_PREPARED: Final = 512
 """Statements kept prepared; each is held (not just its id), so an id is never reused."""
@@ -99,7 +100,7 @@ class Prepared:
         self.returns_rows = bool(columns)
         self.dml = isinstance(statement, UpdateBase)
         self.results: tuple[Processor, ...] = tuple(
-            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
+            _result_processor(c.type, dialect) for c in columns
         )
         self.row: Any = _row_type([str(c.key) for c in columns])
 
@@ -109,7 +110,7 @@ class Prepared:
         for name, default, process in zip(self.names, self.defaults, self.binds, strict=True):
             value = given.get(name, default)
             if value is _UNSET:
-                raise _MissingParameter(name)
+                raise MissingParameter(name)
             values.append(value if process is None else process(value))
         return values
 
@@ -123,6 +124,20 @@ class Prepared:
         ]
 
 
+def _result_processor(column_type: Any, dialect: Dialect) -> Processor:
+    """What SQLAlchemy would apply to a value of this column. asyncpg already returns the
+    native Python type of every column type authgate uses (float, str, bool, int, bytes), and
+    its dialect picks numeric conversions by the result's type OID, which a prepared
+    statement does not look up: there only our own types convert."""
+    if dialect.driver == "asyncpg":
+        if isinstance(column_type, TypeDecorator):
+            convert = column_type.process_result_value
+            return lambda value: convert(value, dialect)
+        return None
+    processor: Processor = column_type.dialect_impl(dialect).result_processor(dialect, None)
+    return processor
+
+
 def _row_type(names: list[str]) -> Any:
     """A named tuple class: rows read by attribute like SQLAlchemy's ``Row``, built in C."""
     return namedtuple("Row", names, rename=True)
@@ -132,8 +147,8 @@ class _NotPrepared(Exception):
     """This statement runs through SQLAlchemy instead."""
 
 
-class _MissingParameter(Exception):
-    pass
+class MissingParameter(Exception):
+    """A required parameter was not given (the caller lets SQLAlchemy word the error)."""
 
 
 class DirectSqliteExecutor:
@@ -157,18 +172,12 @@ class DirectSqliteExecutor:
     async def execute(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
     ) -> Result:
-        key: Any = statement
-        if isinstance(statement, Insert) and parameters:
-            key = (statement, tuple(parameters))
-        prepared = self._prepared.get(key, _UNSET)
-        if prepared is _UNSET:
-            prepared = self._prepare(key, statement, parameters)
+        prepared = prepared_for(self._prepared, statement, parameters, self._conn.dialect)
         if prepared is None:
             return self._conn.execute(statement, parameters)
-        assert isinstance(prepared, Prepared)  # noqa: S101 - narrowed for mypy
         try:
             values = prepared.parameters(parameters)
-        except _MissingParameter:
+        except MissingParameter:
             # SQLAlchemy raises its own, well-worded error for a missing parameter.
             return self._conn.execute(statement, parameters)
         cursor = self._cursor
@@ -186,15 +195,27 @@ class DirectSqliteExecutor:
         except sqlite3.Error as exc:
             raise DBAPIError(prepared.sql, None, exc) from exc
 
-    def _prepare(
-        self, key: Any, statement: Executable, parameters: Mapping[str, Any] | None
-    ) -> Prepared | None:
-        if not isinstance(statement, Select | UpdateBase) or len(self._prepared) >= MAX_PREPARED:
-            return None
-        keys = tuple(parameters) if isinstance(statement, Insert) and parameters else None
-        try:
-            prepared: Prepared | None = Prepared(statement, self._conn.dialect, keys)
-        except _NotPrepared:
-            prepared = None
-        self._prepared[key] = prepared
-        return prepared
+
+def prepared_for(
+    cache: dict[Any, Prepared | None],
+    statement: Executable,
+    parameters: Mapping[str, Any] | None,
+    dialect: Dialect,
+) -> Prepared | None:
+    """The statement's prepared form (made and cached on first use), or None if it runs
+    through SQLAlchemy. An ``INSERT`` compiles per set of columns given."""
+    key: Any = statement
+    if isinstance(statement, Insert) and parameters:
+        key = (statement, tuple(parameters))
+    found = cache.get(key, _UNSET)
+    if found is not _UNSET:
+        return found  # type: ignore[return-value]
+    if not isinstance(statement, Select | UpdateBase) or len(cache) >= MAX_PREPARED:
+        return None
+    keys = tuple(parameters) if isinstance(statement, Insert) and parameters else None
+    try:
+        prepared: Prepared | None = Prepared(statement, dialect, keys)
+    except _NotPrepared:
+        prepared = None
+    cache[key] = prepared
+    return prepared

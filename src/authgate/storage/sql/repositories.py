@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -19,6 +20,8 @@ from authgate.storage.sql.accounts import (
     SqlGrantRepository,
     SqlUserRepository,
 )
+from authgate.storage.sql.direct import Prepared
+from authgate.storage.sql.direct_pg import asyncpg_transaction
 from authgate.storage.sql.engine import (
     create_engine,
     normalize_url,
@@ -124,11 +127,14 @@ class SqlTransaction(Transaction):
 
 
 class SqlStorage(Storage):
-    """Transactions on an async SQLAlchemy engine (PostgreSQL through asyncpg). SQLite uses
+    """Transactions on an async SQLAlchemy engine (PostgreSQL through asyncpg: the statements
+    run prepared on the asyncpg connection, see ``direct_pg``). SQLite uses
     ``sqlite.SqliteStorage`` instead (see ``executor``)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._prepared: dict[Any, Prepared | None] = {}
+        self._direct = engine.dialect.driver == "asyncpg"
 
     @property
     def engine(self) -> AsyncEngine:
@@ -142,6 +148,13 @@ class SqlStorage(Storage):
         Connection failures and timeouts, whether on connect, inside the block or on commit,
         become ``StorageUnavailable`` (the request may be retried later).
         """
+        if self._direct:
+            async with (
+                unavailable_as_storage_error(),
+                asyncpg_transaction(self._engine, self._prepared) as executor,
+            ):
+                yield SqlTransaction(executor)
+            return
         async with unavailable_as_storage_error(), self._engine.begin() as conn:
             yield SqlTransaction(conn)
 
