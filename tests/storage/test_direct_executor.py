@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
+import threading
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,6 +18,7 @@ import pytest
 from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.exc import IntegrityError, NoResultFound, StatementError
 
+from authgate.core.models import TokenHash
 from authgate.storage.base import DuplicateError, StorageUnavailable
 from authgate.storage.sql import sqlite as sqlite_module
 from authgate.storage.sql.direct import MAX_PREPARED, DirectResult, DirectSqliteExecutor
@@ -217,3 +220,43 @@ async def test_housekeeping_starts_a_long_log_over(
     # One RESTART, right after the PASSIVE pass that found the long log; then PASSIVE only.
     assert modes[:2] == ["PASSIVE", "RESTART"]
     assert set(modes[2:]) == {"PASSIVE"}
+
+
+async def test_cancelling_housekeeping_waits_for_a_running_checkpoint(
+    sqlite: SqliteStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shutdown cancels the task while a checkpoint may run in its thread: the connection is
+    closed only after it returned (closing it under a running statement can crash CPython's
+    sqlite3 module), and a RESTART keeps the storage lock until it is done."""
+    monkeypatch.setattr(sqlite_module, "CHECKPOINT_INTERVAL", 0.01)
+    monkeypatch.setattr(sqlite_module, "RESTART_PAGES", 0)
+    running = threading.Event()
+    finished = threading.Event()
+    checkpoint = sqlite_module._checkpoint
+
+    def slow(connection: sqlite3.Connection, mode: str) -> int:
+        running.set()
+        time.sleep(0.2)
+        pages = checkpoint(connection, mode)
+        finished.set()
+        return pages
+
+    monkeypatch.setattr(sqlite_module, "_checkpoint", slow)
+    task = asyncio.create_task(sqlite.housekeeping())
+    await asyncio.to_thread(running.wait, 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert finished.is_set()
+    async with sqlite.transaction() as tx:  # the lock was released after all
+        assert await tx.clients.get(f.CLIENT_ID) is not None
+
+
+async def test_a_refresh_token_without_its_family_does_not_rotate(
+    sqlite: SqliteStorage, now: datetime
+) -> None:
+    """Revocations by client, user or grant reach refresh tokens through their family."""
+    async with sqlite.transaction() as tx:
+        await tx.refresh_tokens.add(f.refresh_token(now, "orphan", family_id="no-family"))
+    async with sqlite.transaction() as tx:
+        assert await tx.refresh_tokens.rotate(TokenHash("orphan"), f.CLIENT_ID, now) is None

@@ -68,7 +68,11 @@ def _signature(key: SigningKey, data: bytes) -> bytes:
     private = key.jwk.private_key
     if key.alg == "RS256" and isinstance(private, rsa.RSAPrivateKey):
         return private.sign(data, padding.PKCS1v15(), SHA256())
-    if key.alg == "ES256" and isinstance(private, ec.EllipticCurvePrivateKey):
+    if (
+        key.alg == "ES256"
+        and isinstance(private, ec.EllipticCurvePrivateKey)
+        and isinstance(private.curve, ec.SECP256R1)
+    ):
         r, s = decode_dss_signature(private.sign(data, ec.ECDSA(SHA256())))
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
     if key.alg == "EdDSA" and isinstance(private, ed25519.Ed25519PrivateKey):

@@ -61,6 +61,9 @@ async def issue_access_token(
     with ``access_token_signing_alg``) or an opaque one, as the resource is registered.
     Spec: RFC 6749 §1.4; RFC 8707 §2.2; RFC 9068 §2.
     """
+    if user_id is not None and grant_id is None:
+        # Revoking a user's tokens finds them through the user's grants (storage contract).
+        raise ValueError("a token issued to a user must carry the grant it was issued under")
     ttl = ctx.settings.access_token_ttl if resource is None else resource.access_token_ttl
     if resource is not None and resource.token_format == "jwt":  # noqa: S105 - a format
         claims = access_token_claims(

@@ -126,11 +126,11 @@ class FastApi:
                     raise InvalidRequest("the Authorization header is repeated")
                 continue
             headers[name] = raw_value.decode("latin-1")
-        declared = headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-            raise BodyTooLarge
         body = b""
         if scope["method"] == "POST":
+            declared = headers.get("content-length")
+            if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+                raise BodyTooLarge
             while True:
                 message = await receive()
                 body += message.get("body", b"")

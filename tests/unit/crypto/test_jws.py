@@ -212,3 +212,11 @@ def test_rfc7515_malformed_compact_serialization_is_jwt_error(keyset: KeySet, to
         verify_jwt(token, finder(keyset), ALLOWED)
     with pytest.raises(JwtError):
         read_claims_unverified(token)
+
+
+def test_an_es256_key_must_be_on_p256() -> None:
+    from joserfc.jwk import ECKey
+
+    p384 = ECKey.generate_key("P-384", private=True)
+    with pytest.raises(ValueError, match="cannot sign ES256"):
+        sign_jwt(CLAIMS, SigningKey("k", "ES256", p384, T0))

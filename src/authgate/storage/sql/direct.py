@@ -21,7 +21,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
 from sqlalchemy import Connection, Dialect, Executable
+from sqlalchemy.exc import DatabaseError as SaDatabaseError
 from sqlalchemy.exc import DBAPIError, IntegrityError, MultipleResultsFound, NoResultFound
+from sqlalchemy.exc import InterfaceError as SaInterfaceError
 from sqlalchemy.exc import OperationalError as SaOperationalError
 from sqlalchemy.sql.dml import Insert, UpdateBase
 from sqlalchemy.sql.selectable import Select
@@ -80,14 +82,17 @@ class Prepared:
         self, statement: Select[Any] | UpdateBase, dialect: Dialect, keys: Sequence[str] | None
     ) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys or ()) or None)
+        if compiled.insert_prefetch or compiled.update_prefetch:
+            # Python-side column defaults: SQLAlchemy computes them per execution.
+            raise _NotPrepared("Python-side defaults")
         by_name = {name: bind for bind, name in compiled.bind_names.items()}
         names: list[str] = list(compiled.positiontup or ())
         defaults: list[Any] = []
         binds: list[Processor] = []
         for name in names:
             bind = by_name[name]
-            if bind.expanding:
-                raise _NotPrepared("expanding parameter")
+            if bind.expanding or bind.literal_execute:
+                raise _NotPrepared("a parameter rendered per execution")
             defaults.append(_UNSET if bind.required else bind.effective_value)
             binds.append(bind.type.dialect_impl(dialect).bind_processor(dialect))
         self.sql: str = compiled.string
@@ -192,6 +197,10 @@ class DirectSqliteExecutor:
             raise IntegrityError(prepared.sql, values, exc) from exc
         except sqlite3.OperationalError as exc:
             raise SaOperationalError(prepared.sql, None, exc) from exc
+        except sqlite3.InterfaceError as exc:
+            raise SaInterfaceError(prepared.sql, None, exc) from exc
+        except sqlite3.DatabaseError as exc:
+            raise SaDatabaseError(prepared.sql, None, exc) from exc
         except sqlite3.Error as exc:
             raise DBAPIError(prepared.sql, None, exc) from exc
 

@@ -100,7 +100,9 @@ class SqlRefreshTokenRepository(RefreshTokenRepository):
         loser reads the row to tell reuse (this client's token, rotated before) from a token
         that is unknown, another client's, revoked or expired."""
         family = (await self._conn.execute(_LOCK_FAMILY, {"hash": token_hash})).first()
-        if family is not None and family.revoked_at is not None:
+        if family is None or family.revoked_at is not None:
+            # Unknown token, or a family revoked or gone: revocations by client, user or
+            # grant find refresh tokens only through their family, so none rotates without.
             return None
         params = {"hash": token_hash, "client": client_id, "now": now}
         row = (await self._conn.execute(_ROTATE, params)).first()

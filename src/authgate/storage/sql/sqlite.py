@@ -20,9 +20,10 @@ Spec of the behaviour: the same contract suite as PostgreSQL (``tests/storage``)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -59,6 +60,9 @@ CHECKPOINT_INTERVAL = 0.25
 RESTART_PAGES = 4_000
 """Log pages (4 KiB) after which the background task also starts the log over (~16 MB)."""
 
+JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+"""Bytes the write-ahead log file is cut back to when it starts over."""
+
 FALLBACK_CHECKPOINT_PAGES = 20_000
 """Log pages (4 KiB) after which the loop's own connection checkpoints anyway (~80 MB)."""
 
@@ -80,6 +84,9 @@ def create_sqlite_engine(url: str) -> Engine:
 
 def _defer_checkpoints(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={FALLBACK_CHECKPOINT_PAGES}")
+    # When the log starts over, a file grown past this (by a fallback checkpoint's wait) is
+    # cut back, so the disk space returns.
+    dbapi_connection.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
 
 
 class SqliteStorage(Storage):
@@ -130,29 +137,34 @@ class SqliteStorage(Storage):
         commits it never catches the log's end, though, and SQLite starts a log over only
         after a checkpoint that did; so once the log holds ``RESTART_PAGES``, a ``RESTART``
         checkpoint copies the few pages added since, while this process's transactions wait
-        for it on the (asynchronous) lock instead of the loop waiting in a commit. A process
-        of another worker holding the database makes it give up quickly and try again later.
+        for it on the (asynchronous) lock instead of the loop waiting in a commit. If another
+        process (``--workers N``) is reading or writing, it gives up at once and tries again
+        later; when it does run, that process's writers wait for it (a few milliseconds).
         """
-        database = self._engine.url.database
-        if is_memory_sqlite(str(self._engine.url)) or not database:
+        url = self._engine.url
+        if is_memory_sqlite(str(url)) or not url.database:
             return
-        connection = await asyncio.to_thread(_checkpoint_connection, database)
+        uri = str(url.query.get("uri", "")).lower() in ("true", "1")
+        try:
+            connection = await asyncio.to_thread(_checkpoint_connection, url.database, uri)
+        except sqlite3.Error as exc:
+            log.warning("no background checkpoints (the commits checkpoint instead): %s", exc)
+            return
         restarted_at = -1  # the log's size at the last RESTART: no commit since, nothing to do
         try:
             while True:
                 await asyncio.sleep(CHECKPOINT_INTERVAL)
                 try:
-                    log_pages = await asyncio.to_thread(_checkpoint, connection, "PASSIVE")
+                    log_pages = await _in_thread(_checkpoint, connection, "PASSIVE")
                     if log_pages >= RESTART_PAGES and log_pages != restarted_at:
                         async with self._lock:
-                            restarted_at = await asyncio.to_thread(
-                                _checkpoint, connection, "RESTART"
-                            )
+                            restarted_at = await _in_thread(_checkpoint, connection, "RESTART")
                 except sqlite3.Error as exc:
                     # The loop's connection falls back to checkpointing by itself.
                     log.warning("background checkpoint failed: %s", exc)
         finally:
-            connection.close()
+            # Never while a checkpoint still runs on it (``_in_thread`` waited for that).
+            await asyncio.shield(asyncio.to_thread(connection.close))
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -161,11 +173,25 @@ class SqliteStorage(Storage):
         self._engine.dispose()
 
 
-def _checkpoint_connection(database: str) -> sqlite3.Connection:
+async def _in_thread(function: Callable[..., int], *args: Any) -> int:
+    """Run ``function`` in a worker thread; if the caller is cancelled meanwhile, wait for it
+    to finish all the same (still holding any lock the caller holds), then re-raise: the
+    connection it uses must not be closed, nor the lock released, under its feet."""
+    future = asyncio.ensure_future(asyncio.to_thread(function, *args))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await future
+        raise
+
+
+def _checkpoint_connection(database: str, uri: bool) -> sqlite3.Connection:
     # Used by one worker thread at a time (the housekeeping task awaits each checkpoint).
-    connection = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
-    # A RESTART checkpoint waits for other processes' transactions this long at most.
-    connection.execute("PRAGMA busy_timeout=100")
+    connection = sqlite3.connect(database, check_same_thread=False, isolation_level=None, uri=uri)
+    # No waiting: a RESTART that would wait for another process's reader or writer gives up
+    # at once (and is retried later) instead of holding up that process's commits.
+    connection.execute("PRAGMA busy_timeout=0")
     return connection
 
 
