@@ -210,9 +210,11 @@ async def _live_authorization(
 ) -> User | None:
     """The user, if still enabled and the grant that issued the code or token is still the
     active consent (a revoked or replaced grant ends what it issued). Spec: RFC 6749 §10.4."""
-    user = await tx.users.get(user_id)
-    grant = await tx.grants.find(user_id, client.client_id)
-    if user is None or user.disabled or grant is None or grant.id != grant_id:
+    found = await tx.users.get_with_grant_id(user_id, client.client_id)
+    if found is None:
+        return None
+    user, active_grant_id = found
+    if user.disabled or active_grant_id is None or active_grant_id != grant_id:
         return None
     return user
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import and_, bindparam, delete, select, update
 
 from authgate.core.models import Client, Grant, User
 from authgate.storage.base import ClientRepository, GrantRepository, UserRepository
@@ -65,6 +65,24 @@ _SET_DISABLED = (
     update(users)
     .where(users.c.id == bindparam("user_id"))
     .values(disabled=bindparam("new_disabled"), updated_at=_NOW)
+)
+
+# The newest active grant, as _FIND_GRANT orders them, beside the user's own columns.
+_USER_WITH_GRANT_ID = (
+    select(users, grants.c.id.label("active_grant_id"))
+    .select_from(
+        users.outerjoin(
+            grants,
+            and_(
+                grants.c.user_id == users.c.id,
+                grants.c.client_id == bindparam("client_id"),
+                grants.c.revoked_at.is_(None),
+            ),
+        )
+    )
+    .where(users.c.id == bindparam("user_id"))
+    .order_by(grants.c.updated_at.desc(), grants.c.id)
+    .limit(1)
 )
 
 _FIND_GRANT = (
@@ -165,6 +183,14 @@ class SqlUserRepository(UserRepository):
     async def set_disabled(self, user_id: str, disabled: bool, now: datetime) -> bool:
         params = {"user_id": user_id, "new_disabled": disabled, "now": now}
         return (await self._conn.execute(_SET_DISABLED, params)).rowcount > 0
+
+    async def get_with_grant_id(
+        self, user_id: str, client_id: str
+    ) -> tuple[User, str | None] | None:
+        """One ``LEFT JOIN``: the user, and their newest active grant's id (or None)."""
+        params = {"user_id": user_id, "client_id": client_id}
+        row = (await self._conn.execute(_USER_WITH_GRANT_ID, params)).first()
+        return None if row is None else (user_from_row(row), row.active_grant_id)
 
 
 class SqlGrantRepository(GrantRepository):
