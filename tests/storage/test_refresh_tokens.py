@@ -111,10 +111,12 @@ async def test_password_change_and_client_delete_reach_refresh_tokens(
         assert await tx.refresh_tokens.get(H) is None
 
 
+@pytest.mark.parametrize("locked_first", [False, True], ids=["rotate", "lock-then-rotate"])
 async def test_revocation_waits_for_a_rotation_in_progress(
-    storage: Any, seeded: Seed, now: datetime
+    storage: Any, seeded: Seed, now: datetime, locked_first: bool
 ) -> None:
-    """The successor a concurrent rotation inserts is revoked too (RFC 9700 §4.14.2)."""
+    """The successor a concurrent rotation inserts is revoked too (RFC 9700 §4.14.2), whether
+    the rotation locked the family itself or the token endpoint's ``lock`` read did."""
     async with storage.transaction() as tx:
         await tx.refresh_tokens.start_family(
             "family-1",
@@ -128,7 +130,10 @@ async def test_revocation_waits_for_a_rotation_in_progress(
 
     async def rotation() -> None:
         async with storage.transaction() as tx:
-            assert isinstance(await tx.refresh_tokens.rotate(H, CLIENT_ID, now), Rotated)
+            if locked_first:
+                assert await tx.refresh_tokens.lock(H) is not None
+            rotated = await tx.refresh_tokens.rotate(H, CLIENT_ID, now, locked=locked_first)
+            assert isinstance(rotated, Rotated)
             await tx.refresh_tokens.add(f.refresh_token(now, "successor"))
             rotating.set()
             await asyncio.sleep(0.3)  # still uncommitted while the revocation starts
@@ -144,3 +149,18 @@ async def test_revocation_waits_for_a_rotation_in_progress(
         assert successor is not None and successor.revoked_at == now
         # A revoked family rotates no more.
         assert await tx.refresh_tokens.rotate(TokenHash("successor"), CLIENT_ID, now) is None
+        assert await tx.refresh_tokens.lock(TokenHash("successor")) is None
+
+
+async def test_lock_reads_the_token_of_a_live_family(
+    storage: Any, seeded: Seed, now: datetime
+) -> None:
+    async with storage.transaction() as tx:
+        await tx.refresh_tokens.add(f.refresh_token(now))
+        await tx.refresh_tokens.add(f.refresh_token(now, "orphan", family_id="no-family"))
+    async with storage.transaction() as tx:
+        assert await tx.refresh_tokens.lock(H) == f.refresh_token(now)
+        assert await tx.refresh_tokens.lock(TokenHash("unknown")) is None
+        assert await tx.refresh_tokens.lock(TokenHash("orphan")) is None  # no family row
+        assert isinstance(await tx.refresh_tokens.rotate(H, CLIENT_ID, now, locked=True), Rotated)
+        assert isinstance(await tx.refresh_tokens.rotate(H, CLIENT_ID, now, locked=True), Reused)

@@ -146,7 +146,8 @@ async def _refresh_token(
     Presenting a rotated token again revokes the whole family.
     Spec: RFC 6749 §6, §10.4; RFC 9700 §4.14.2; OIDC Core §12.1-§12.2; OAuth 2.1 §4.3."""
     token_hash = ctx.hash_token(params.require("refresh_token"))
-    current = await tx.refresh_tokens.get(token_hash)
+    # Read with the family locked (and checked not revoked), for the rotation below.
+    current = await tx.refresh_tokens.lock(token_hash)
     if current is None or current.client_id != client.client_id:
         return InvalidGrant("the refresh token is invalid, expired or revoked")
     now = ctx.clock.now()
@@ -157,7 +158,7 @@ async def _refresh_token(
         # rotated token skips them: whatever else it asks, it is reuse (below).
         scopes = narrow_scope(params.get_one("scope"), current.scopes)
         resource = await _bound_resource(tx, current.resource, params)
-    result = await tx.refresh_tokens.rotate(token_hash, client.client_id, now)
+    result = await tx.refresh_tokens.rotate(token_hash, client.client_id, now, locked=True)
     if isinstance(result, Reused):
         revoked = await revoke_family(tx, result.token.family_id, now)
         ctx.events.emit(

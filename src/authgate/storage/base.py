@@ -174,8 +174,12 @@ class RefreshTokenRepository(Protocol):
         find refresh tokens through their family."""
 
     async def get(self, token_hash: TokenHash) -> RefreshToken | None: ...
+    async def lock(self, token_hash: TokenHash) -> RefreshToken | None:
+        """The token with its family locked for the rest of the transaction, or None if it is
+        unknown or its family is revoked or gone. Then ``rotate(..., locked=True)``."""
+
     async def rotate(
-        self, token_hash: TokenHash, client_id: str, now: datetime
+        self, token_hash: TokenHash, client_id: str, now: datetime, *, locked: bool = False
     ) -> Rotated | Reused | None:
         """Atomically mark an active token of ``client_id`` rotated.
 

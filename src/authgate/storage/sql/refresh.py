@@ -30,6 +30,14 @@ _LOCK_FAMILY = (
     .where(_T.token_hash == bindparam("hash"))
     .with_for_update(of=token_families)
 )
+# The token and its family's state, the family row locked: the read the token endpoint
+# starts with, so rotation need not lock again.
+_LOCK = (
+    select(refresh_tokens, _F.revoked_at.label("family_revoked_at"))
+    .join(token_families, _T.family_id == _F.family_id)
+    .where(_T.token_hash == bindparam("hash"))
+    .with_for_update(of=token_families)
+)
 _REVOKE_FAMILY_ROW = (
     update(token_families)
     .where(_F.family_id == bindparam("family"), _F.revoked_at.is_(None))
@@ -92,18 +100,28 @@ class SqlRefreshTokenRepository(RefreshTokenRepository):
         row = (await self._conn.execute(_GET, {"hash": token_hash})).first()
         return None if row is None else refresh_token_from_row(row)
 
+    async def lock(self, token_hash: TokenHash) -> RefreshToken | None:
+        """The token, its family row locked until the transaction ends (PostgreSQL; SQLite
+        serialises writers anyway); None if unknown or if its family is revoked or gone."""
+        row = (await self._conn.execute(_LOCK, {"hash": token_hash})).first()
+        if row is None or row.family_revoked_at is not None:
+            return None
+        return refresh_token_from_row(row)
+
     async def rotate(
-        self, token_hash: TokenHash, client_id: str, now: datetime
+        self, token_hash: TokenHash, client_id: str, now: datetime, *, locked: bool = False
     ) -> Rotated | Reused | None:
         """One conditional ``UPDATE … RETURNING``: the database serialises concurrent updates
         of the row and each re-checks ``rotated_at IS NULL``, so exactly one caller rotates. A
         loser reads the row to tell reuse (this client's token, rotated before) from a token
-        that is unknown, another client's, revoked or expired."""
-        family = (await self._conn.execute(_LOCK_FAMILY, {"hash": token_hash})).first()
-        if family is None or family.revoked_at is not None:
-            # Unknown token, or a family revoked or gone: revocations by client, user or
-            # grant find refresh tokens only through their family, so none rotates without.
-            return None
+        that is unknown, another client's, revoked or expired. ``locked``: the caller already
+        holds the family lock from :meth:`lock` in this transaction."""
+        if not locked:
+            family = (await self._conn.execute(_LOCK_FAMILY, {"hash": token_hash})).first()
+            if family is None or family.revoked_at is not None:
+                # Unknown token, or a family revoked or gone: revocations by client, user or
+                # grant find refresh tokens only through their family, so none rotates without.
+                return None
         params = {"hash": token_hash, "client": client_id, "now": now}
         row = (await self._conn.execute(_ROTATE, params)).first()
         if row is not None:
