@@ -13,16 +13,16 @@ import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import Connection, bindparam, insert, select, text
 from sqlalchemy.exc import IntegrityError, NoResultFound, StatementError
 
 from authgate.core.models import TokenHash
 from authgate.storage.base import DuplicateError, StorageUnavailable
 from authgate.storage.sql import sqlite as sqlite_module
 from authgate.storage.sql.direct import MAX_PREPARED, DirectResult, DirectSqliteExecutor
-from authgate.storage.sql.executor import SyncExecutor
 from authgate.storage.sql.rows import code_values, refresh_token_values
 from authgate.storage.sql.schema import clients, codes, refresh_tokens, token_families
 from authgate.storage.sql.sqlite import (
@@ -47,9 +47,19 @@ async def sqlite(
     await storage.close()
 
 
-def _executors(storage: SqliteStorage) -> tuple[DirectSqliteExecutor, SyncExecutor]:
+class _SqlAlchemyExecutor:
+    """SQLAlchemy's own execution on the same connection: the reference."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        return self._conn.execute(statement, parameters)
+
+
+def _executors(storage: SqliteStorage) -> tuple[DirectSqliteExecutor, _SqlAlchemyExecutor]:
     conn = storage._connection()
-    return DirectSqliteExecutor(conn, {}), SyncExecutor(conn)
+    return DirectSqliteExecutor(conn, {}), _SqlAlchemyExecutor(conn)
 
 
 async def test_prepared_rows_equal_sqlalchemys(sqlite: SqliteStorage, now: datetime) -> None:

@@ -1,10 +1,10 @@
 """The one thing repositories need from a connection: ``await execute(statement, params)``.
 
-PostgreSQL runs on SQLAlchemy's ``AsyncConnection`` (asyncpg). SQLite runs on a plain
-synchronous connection on the event loop's own thread (``SyncExecutor``): an embedded SQLite
-statement takes microseconds, while the async driver hands every statement to a worker thread
-and back, and those GIL hand-offs cost more than the statement itself (profiled: several times
-the whole request's CPU). Design note: docs/design/0005-sqlite-on-the-loop.md.
+Three implementations: ``direct.DirectSqliteExecutor`` (SQLite, synchronously on the event
+loop's own thread: an embedded statement takes microseconds, while an async driver's thread
+hand-offs cost more than the statement; design note 0005), ``direct_pg.DirectAsyncpgExecutor``
+(PostgreSQL on asyncpg), both running prepared statements on the driver (design note 0007),
+and SQLAlchemy's own ``AsyncConnection``, for a PostgreSQL driver other than asyncpg.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Dialect, Executable
+from sqlalchemy import Dialect, Executable
 
-__all__ = ["Executor", "Result", "SyncExecutor"]
+__all__ = ["Executor", "Result"]
 
 
 class Result(Protocol):
@@ -42,23 +42,3 @@ class Executor(Protocol):
     async def execute(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
     ) -> Result: ...
-
-
-class SyncExecutor:
-    """A synchronous ``Connection`` presented as an ``Executor``: ``execute`` runs at once and
-    never yields to the event loop, so a transaction made only of statements cannot interleave
-    with another one of the same process."""
-
-    __slots__ = ("_conn",)
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    @property
-    def dialect(self) -> Dialect:
-        return self._conn.dialect
-
-    async def execute(
-        self, statement: Executable, parameters: Mapping[str, Any] | None = None
-    ) -> Result:
-        return self._conn.execute(statement, parameters)
