@@ -11,8 +11,16 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 "$root/scripts/bootstrap" >/dev/null
-data="${BENCH_DATA_DIR:-$(mktemp -d /tmp/authgate-bench.XXXXXX)}"
 export AUTHGATE_ISSUER="${AUTHGATE_ISSUER:-http://127.0.0.1:9220}"
+# One data directory per issuer port, emptied at every start: the server is exec'd below, so
+# nothing could remove a fresh temporary directory afterwards (a million-token copy is 400 MB).
+if [ -n "${BENCH_DATA_DIR:-}" ]; then
+  data="$BENCH_DATA_DIR"  # yours: used as it is, never emptied
+else
+  data="/tmp/authgate-bench-${AUTHGATE_ISSUER##*:}"
+  rm -rf -- "$data"
+fi
+mkdir -p -- "$data"
 export AUTHGATE_DATABASE_URL="${BENCH_DATABASE_URL:-sqlite:///$data/authgate.db}"
 if [ -n "${BENCH_TEMPLATE_DB:-}" ] && [ -z "${BENCH_DATABASE_URL:-}" ]; then
   cp "$BENCH_TEMPLATE_DB" "$data/authgate.db"
