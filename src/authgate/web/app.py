@@ -21,7 +21,6 @@ from starlette.staticfiles import StaticFiles
 
 from authgate.config import Settings
 from authgate.core.errors import (
-    InvalidRequest,
     OAuthError,
 )
 from authgate.server.authorize import authorize
@@ -37,33 +36,13 @@ from authgate.server.revoke import revoke
 from authgate.server.token import token
 from authgate.server.userinfo import userinfo
 from authgate.storage.base import StorageUnavailable
-from authgate.web.fast import MAX_BODY, BodyTooLarge, FastApi
+from authgate.web.fast import BodyTooLarge, FastApi, read_request
 from authgate.web.render import HOST_PREFIX, Renderer
 from authgate.web.security import SecurityHeaders
 
 __all__ = ["create_app"]
 
 log = logging.getLogger("authgate.web")
-
-
-async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-        raise BodyTooLarge
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise BodyTooLarge
-    return body
-
-
-def _client_ip(request: Request, trust_forwarded: bool) -> str:
-    if trust_forwarded:
-        forwarded = request.headers.get("x-forwarded-for")
-        if forwarded:
-            return forwarded.split(",")[0].strip()[:64]
-    return request.client.host if request.client else ""
 
 
 class Web:
@@ -90,23 +69,11 @@ class Web:
         }
 
     async def to_http_request(self, request: Request) -> HttpRequest:
-        body = await _read_body(request) if request.method == "POST" else b""
-        # Repeated headers would be ambiguous (e.g. two Authorization headers): keep the first
-        # and let the use case reject what it must.
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in request.scope["headers"]:
-            name = raw_name.decode("latin-1").lower()
-            if name in headers and name == "authorization":
-                raise InvalidRequest("the Authorization header is repeated")
-            headers.setdefault(name, raw_value.decode("latin-1"))
-        return HttpRequest(
-            method=request.method,
-            path=request.url.path,
-            query=request.scope.get("query_string", b"").decode("latin-1"),
-            headers=headers,
-            cookies=self.cookies(request.cookies),
-            body=body,
-            client_ip=_client_ip(request, self.settings.trust_forwarded_for),
+        return await read_request(
+            request.scope,
+            request.receive,
+            trust_forwarded_for=self.settings.trust_forwarded_for,
+            cookie_filter=self.cookies,
         )
 
     def page(

@@ -20,7 +20,7 @@ from authgate.server.http import HttpRequest, JsonResponse
 from authgate.server.http import Response as ProtocolResponse
 from authgate.storage.base import StorageUnavailable
 
-__all__ = ["BodyTooLarge", "FastApi", "MAX_BODY", "PageRunner"]
+__all__ = ["BodyTooLarge", "FastApi", "MAX_BODY", "PageRunner", "read_request"]
 
 log = logging.getLogger("authgate.web")
 MAX_BODY = 64 * 1024
@@ -118,41 +118,59 @@ class FastApi:
     async def _request(
         self, scope: Scope, receive: Receive, with_cookies: bool = False
     ) -> HttpRequest:
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in scope["headers"]:
-            name = raw_name.decode("latin-1").lower()
-            if name in headers:
-                if name == "authorization":
-                    raise InvalidRequest("the Authorization header is repeated")
-                continue
-            headers[name] = raw_value.decode("latin-1")
-        body = b""
-        if scope["method"] == "POST":
-            declared = headers.get("content-length")
-            if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-                raise BodyTooLarge
-            while True:
-                message = await receive()
-                body += message.get("body", b"")
-                if len(body) > MAX_BODY:
-                    raise BodyTooLarge
-                if not message.get("more_body", False):
-                    break
-        client = scope.get("client")
-        ip = client[0] if client else ""
-        if self._trust_forwarded and headers.get("x-forwarded-for"):
-            ip = headers["x-forwarded-for"].split(",")[0].strip()[:64]
-        return HttpRequest(
-            method=scope["method"],
-            path=scope["path"],
-            query=scope.get("query_string", b"").decode("latin-1"),
-            headers=headers,
-            cookies=self.cookie_filter(cookie_parser(headers.get("cookie", "")))
-            if with_cookies
-            else {},
-            body=body,
-            client_ip=ip,
+        return await read_request(
+            scope,
+            receive,
+            trust_forwarded_for=self._trust_forwarded,
+            cookie_filter=self.cookie_filter if with_cookies else None,
         )
+
+
+async def read_request(
+    scope: Scope,
+    receive: Receive,
+    *,
+    trust_forwarded_for: bool,
+    cookie_filter: Callable[[dict[str, str]], dict[str, str]] | None = None,
+) -> HttpRequest:
+    """The ``HttpRequest`` of an ASGI request, for the fast path and the Starlette pages alike:
+    headers lower-cased with the first of a repeated one kept (a repeated Authorization is
+    refused), a POST body of at most ``MAX_BODY`` bytes, the client address (the first
+    ``X-Forwarded-For`` entry only when trusted) and, with ``cookie_filter``, the cookies."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        if name in headers:
+            if name == "authorization":
+                raise InvalidRequest("the Authorization header is repeated")
+            continue
+        headers[name] = raw_value.decode("latin-1")
+    body = b""
+    if scope["method"] == "POST":
+        declared = headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+            raise BodyTooLarge
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if len(body) > MAX_BODY:
+                raise BodyTooLarge
+            if not message.get("more_body", False):
+                break
+    client = scope.get("client")
+    ip = client[0] if client else ""
+    if trust_forwarded_for and headers.get("x-forwarded-for"):
+        ip = headers["x-forwarded-for"].split(",")[0].strip()[:64]
+    cookies = cookie_filter(cookie_parser(headers.get("cookie", ""))) if cookie_filter else {}
+    return HttpRequest(
+        method=scope["method"],
+        path=scope["path"],
+        query=scope.get("query_string", b"").decode("latin-1"),
+        headers=headers,
+        cookies=cookies,
+        body=body,
+        client_ip=ip,
+    )
 
 
 async def _send(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:

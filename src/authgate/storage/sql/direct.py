@@ -194,7 +194,8 @@ class DirectSqliteExecutor:
                 return DirectResult(rows, len(rows) if prepared.dml else -1)
             return DirectResult([], cursor.rowcount)
         except sqlite3.IntegrityError as exc:
-            raise IntegrityError(prepared.sql, values, exc) from exc
+            # No parameters in the error: they may hold hashes or other stored values.
+            raise IntegrityError(prepared.sql, None, exc) from exc
         except sqlite3.OperationalError as exc:
             raise SaOperationalError(prepared.sql, None, exc) from exc
         except sqlite3.InterfaceError as exc:
