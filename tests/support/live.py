@@ -17,6 +17,7 @@ from authgate.bootstrap import build_context
 from authgate.config import Settings
 from authgate.server.context import ServerContext
 from authgate.web.app import create_app
+from authgate.web.http_protocol import HttpProtocol
 
 T = TypeVar("T")
 
@@ -65,7 +66,8 @@ def start_server(settings: Settings) -> LiveServer:
         port=settings.listen_port,
         log_level="warning",
         loop="asyncio",
-        http="h11",
+        # What `authgate serve` runs: httptools with one write per response.
+        http=HttpProtocol,
         lifespan="on",
     )
     server = uvicorn.Server(config)

@@ -29,6 +29,7 @@ from authgate.config import Settings, load_settings
 from authgate.core.pkce import s256_challenge
 from authgate.core.registration import validate_metadata
 from authgate.server.register import create_client
+from authgate.web.http_protocol import HttpProtocol
 from authgate.web.security import PAGE_CSP
 
 __all__ = ["add_parser", "run_demo"]
@@ -164,7 +165,7 @@ def run_demo(args: argparse.Namespace) -> int:
         host=settings.listen_host,
         port=settings.listen_port,
         loop="uvloop",
-        http="httptools",
+        http=HttpProtocol,
         log_level="info",
         log_config=log_config,
         access_log=False,

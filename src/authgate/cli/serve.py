@@ -1,4 +1,5 @@
-"""``authgate serve``: run the server under uvicorn (uvloop + httptools), N workers."""
+"""``authgate serve``: run the server under uvicorn (uvloop + httptools, one write per
+response: ``authgate.web.http_protocol``), N workers."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import uvicorn.config
 from authgate.bootstrap import build_context
 from authgate.cli.common import run
 from authgate.config import Settings
+from authgate.web.http_protocol import HttpProtocol
 
 __all__ = ["add_parser", "serve"]
 
@@ -98,7 +100,7 @@ def serve(settings: Settings) -> int:
         port=settings.listen_port,
         workers=settings.workers,
         loop="uvloop",
-        http="httptools",
+        http=HttpProtocol,
         log_level=settings.log_level,
         log_config=log_config,
         access_log=False,
