@@ -4,6 +4,7 @@ connection is a 503 that the pool recovers from. The contract suite covers the s
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
 
@@ -70,7 +71,7 @@ async def test_an_exception_rolls_back_both_paths(pg: SqlStorage) -> None:
         assert await tx.clients.get(f.CLIENT_ID) is None
 
 
-async def test_a_killed_connection_is_unavailable_then_replaced(
+async def test_a_killed_idle_connection_is_replaced_without_failing(
     pg: SqlStorage, pg_url: str, now: datetime
 ) -> None:
     async with pg.transaction() as tx:
@@ -79,17 +80,47 @@ async def test_a_killed_connection_is_unavailable_then_replaced(
     try:
         async with admin.connect() as conn:
             await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            for _ in range(100):  # the backend exits shortly after the signal
+                gone = (
+                    await conn.execute(
+                        text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                        {"pid": pid},
+                    )
+                ).scalar_one() == 0
+                if gone:
+                    break
+                await asyncio.sleep(0.02)
     finally:
         await admin.dispose()
-    # The pool's pre-ping or the failed statement discards the dead connection: at most one
-    # transaction fails, as unavailable, and the next ones work.
-    failures = 0
-    for _ in range(3):
-        try:
-            async with pg.transaction() as tx:
+    # The pooled connection is dead: the pool's pre-ping finds out before anything runs on
+    # it and opens a fresh one, so no request fails.
+    async with pg.transaction() as tx:
+        await tx.throttle.hit("k", now, now - now)
+        assert (await tx.connection.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid
+    async with pg.transaction() as tx:
+        assert await tx.clients.list() == []
+    await pg.ping()
+
+
+async def test_a_connection_killed_mid_transaction_is_unavailable_then_replaced(
+    pg: SqlStorage, pg_url: str, now: datetime
+) -> None:
+    admin = create_engine(pg_url)
+
+    async def killed_while_working() -> None:
+        async with pg.transaction() as tx:
+            pid = (await tx.connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            async with admin.connect() as conn:
+                await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            for _ in range(100):
                 await tx.throttle.hit("k", now, now - now)
-        except StorageUnavailable:
-            failures += 1
-    assert failures <= 1
+                await asyncio.sleep(0.02)
+
+    try:
+        with pytest.raises(StorageUnavailable):
+            await killed_while_working()
+    finally:
+        await admin.dispose()
+    # Work that started is never retried; the next transaction gets a fresh connection.
     async with pg.transaction() as tx:
         assert await tx.clients.list() == []
