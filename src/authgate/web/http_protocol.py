@@ -12,6 +12,11 @@ event-loop step, or until the response completes or the connection closes, which
 first: so the bytes and their order are uvicorn's, only in one write instead of two, and a
 streamed response's head is not held while the application prepares its first chunk. An
 interim response (``100 Continue``, RFC 9110 §15.2) is never held.
+
+This leans on uvicorn's request cycle (``_start_asgi_task``, ``cycle.transport``,
+``cycle.on_response``; checked against 0.54): ``tests/unit/web/test_http_protocol.py``
+counts the socket writes through a real uvicorn server, so a change there fails the suite
+instead of silently restoring two writes.
 """
 
 from __future__ import annotations

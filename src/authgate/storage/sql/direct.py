@@ -31,7 +31,14 @@ from sqlalchemy.types import TypeDecorator
 
 from authgate.storage.sql.executor import Result
 
-__all__ = ["DirectResult", "DirectSqliteExecutor", "MissingParameter", "Prepared", "prepared_for"]
+__all__ = [
+    "DirectResult",
+    "DirectSqliteExecutor",
+    "MissingParameter",
+    "Prepared",
+    "bind",
+    "prepared_for",
+]
 
 MAX_PREPARED: Final = 512
 """Statements kept prepared; each is held (not just its id), so an id is never reused."""
@@ -177,14 +184,10 @@ class DirectSqliteExecutor:
     async def execute(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
     ) -> Result:
-        prepared = prepared_for(self._prepared, statement, parameters, self._conn.dialect)
-        if prepared is None:
+        bound = bind(self._prepared, statement, parameters, self._conn.dialect)
+        if bound is None:
             return self._conn.execute(statement, parameters)
-        try:
-            values = prepared.parameters(parameters)
-        except MissingParameter:
-            # SQLAlchemy raises its own, well-worded error for a missing parameter.
-            return self._conn.execute(statement, parameters)
+        prepared, values = bound
         cursor = self._cursor
         try:
             cursor.execute(prepared.sql, values)
@@ -204,6 +207,24 @@ class DirectSqliteExecutor:
             raise SaDatabaseError(prepared.sql, None, exc) from exc
         except sqlite3.Error as exc:
             raise DBAPIError(prepared.sql, None, exc) from exc
+
+
+def bind(
+    cache: dict[Any, Prepared | None],
+    statement: Executable,
+    parameters: Mapping[str, Any] | None,
+    dialect: Dialect,
+) -> tuple[Prepared, list[Any]] | None:
+    """The statement's prepared form with its positional values, or None when it runs through
+    SQLAlchemy instead: not preparable, or a parameter is missing (SQLAlchemy raises its own,
+    well-worded error for that)."""
+    prepared = prepared_for(cache, statement, parameters, dialect)
+    if prepared is None:
+        return None
+    try:
+        return prepared, prepared.parameters(parameters)
+    except MissingParameter:
+        return None
 
 
 def prepared_for(

@@ -26,7 +26,7 @@ from sqlalchemy import Dialect, Executable
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from authgate.storage.sql.direct import DirectResult, MissingParameter, Prepared, prepared_for
+from authgate.storage.sql.direct import DirectResult, Prepared, bind
 from authgate.storage.sql.executor import Result
 
 __all__ = ["DirectAsyncpgExecutor", "asyncpg_transaction"]
@@ -79,15 +79,11 @@ class DirectAsyncpgExecutor:
     async def execute(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
     ) -> Result:
-        prepared = prepared_for(self._prepared, statement, parameters, self._conn.dialect)
-        if prepared is not None:
-            try:
-                values = prepared.parameters(parameters)
-            except MissingParameter:
-                prepared = None  # SQLAlchemy words the error
-        if prepared is None:
+        bound = bind(self._prepared, statement, parameters, self._conn.dialect)
+        if bound is None:
             self.used_sqlalchemy = True
             return await self._conn.execute(statement, parameters)
+        prepared, values = bound
         try:
             if prepared.returns_rows:
                 rows = prepared.rows(await self._pg.fetch(prepared.sql, *values))
