@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, delete, select, update
 
 from authgate.core.models import Client, Grant, User
 from authgate.storage.base import ClientRepository, GrantRepository, UserRepository
+from authgate.storage.sql.client_cache import ClientCache
 from authgate.storage.sql.dialect import insert_new, upsert_statement
 from authgate.storage.sql.executor import Executor
 from authgate.storage.sql.rows import (
@@ -125,17 +127,38 @@ _REVOKE_GRANT_TOKENS = (
 class SqlClientRepository(ClientRepository):
     """Registered clients (RFC 7591 §2 metadata, RFC 6749 §2)."""
 
-    __slots__ = ("_conn",)
+    __slots__ = ("_cache", "_conn", "_data_version")
 
-    def __init__(self, conn: Executor) -> None:
+    def __init__(
+        self,
+        conn: Executor,
+        cache: ClientCache | None = None,
+        data_version: Callable[[], int] | None = None,
+    ) -> None:
         self._conn = conn
+        # SQLite only: clients kept between transactions while ``data_version`` is unchanged.
+        self._cache = cache if data_version is not None else None
+        self._data_version = data_version
 
     async def get(self, client_id: str) -> Client | None:
+        cache, version = self._cache, 0
+        if cache is not None and self._data_version is not None:
+            version = self._data_version()
+            cached = cache.get(client_id, version)
+            if cached is not None:
+                return cached
         row = (await self._conn.execute(_GET_CLIENT, {"client_id": client_id})).first()
-        return None if row is None else client_from_row(row)
+        if row is None:
+            return None
+        client = client_from_row(row)
+        if cache is not None:
+            cache.put(client, version)
+        return client
 
     async def add(self, client: Client) -> None:
         """Register a client; ``DuplicateError`` if the client_id is taken."""
+        if self._cache is not None:
+            self._cache.written()
         await insert_new(self._conn, clients, client_values(client))
 
     async def list(self) -> list[Client]:
@@ -145,6 +168,8 @@ class SqlClientRepository(ClientRepository):
     async def delete(self, client_id: str) -> bool:
         """Delete the client with its codes, tokens and grants, so nothing issued to a deleted
         client remains usable (or blocks the delete through a foreign key)."""
+        if self._cache is not None:
+            self._cache.written()
         params = {"client_id": client_id}
         for statement in _DELETE_CLIENT[:-1]:
             await self._conn.execute(statement, params)

@@ -196,17 +196,34 @@ class DirectSqliteExecutor:
                 # DML … RETURNING: one row per changed row; SELECT: -1, as SQLAlchemy reports.
                 return DirectResult(rows, len(rows) if prepared.dml else -1)
             return DirectResult([], cursor.rowcount)
-        except sqlite3.IntegrityError as exc:
-            # No parameters in the error: they may hold hashes or other stored values.
-            raise IntegrityError(prepared.sql, None, exc) from exc
-        except sqlite3.OperationalError as exc:
-            raise SaOperationalError(prepared.sql, None, exc) from exc
-        except sqlite3.InterfaceError as exc:
-            raise SaInterfaceError(prepared.sql, None, exc) from exc
-        except sqlite3.DatabaseError as exc:
-            raise SaDatabaseError(prepared.sql, None, exc) from exc
         except sqlite3.Error as exc:
-            raise DBAPIError(prepared.sql, None, exc) from exc
+            raise _wrapped(prepared.sql, exc) from exc
+
+    def data_version(self) -> int:
+        """``PRAGMA data_version``: changes whenever another connection has committed
+        (https://sqlite.org/pragma.html#pragma_data_version); see ``client_cache``."""
+        try:
+            row = self._cursor.execute(_DATA_VERSION).fetchone()
+        except sqlite3.Error as exc:
+            raise _wrapped(_DATA_VERSION, exc) from exc
+        return int(row[0])
+
+
+_DATA_VERSION: Final = "PRAGMA data_version"
+
+
+def _wrapped(sql: str, exc: sqlite3.Error) -> DBAPIError:
+    """SQLAlchemy's exception type for a driver error, so callers handle both paths alike.
+    No parameters in the error: they may hold hashes or other stored values."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return IntegrityError(sql, None, exc)
+    if isinstance(exc, sqlite3.OperationalError):
+        return SaOperationalError(sql, None, exc)
+    if isinstance(exc, sqlite3.InterfaceError):
+        return SaInterfaceError(sql, None, exc)
+    if isinstance(exc, sqlite3.DatabaseError):
+        return SaDatabaseError(sql, None, exc)
+    return DBAPIError(sql, None, exc)
 
 
 def bind(

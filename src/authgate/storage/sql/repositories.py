@@ -7,7 +7,7 @@ classes live in ``accounts``, ``tokens`` and ``instance`` and are re-exported he
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,6 +20,7 @@ from authgate.storage.sql.accounts import (
     SqlGrantRepository,
     SqlUserRepository,
 )
+from authgate.storage.sql.client_cache import ClientCache
 from authgate.storage.sql.direct import Prepared
 from authgate.storage.sql.direct_pg import asyncpg_transaction
 from authgate.storage.sql.engine import (
@@ -63,10 +64,17 @@ __all__ = [
 class SqlTransaction(Transaction):
     """The repositories of one open transaction, all sharing its connection."""
 
-    __slots__ = ("_conn",)
+    __slots__ = ("_client_cache", "_conn", "_data_version")
 
-    def __init__(self, conn: Executor) -> None:
+    def __init__(
+        self,
+        conn: Executor,
+        client_cache: ClientCache | None = None,
+        data_version: Callable[[], int] | None = None,
+    ) -> None:
         self._conn = conn
+        self._client_cache = client_cache
+        self._data_version = data_version
 
     @property
     def connection(self) -> Executor:
@@ -75,7 +83,7 @@ class SqlTransaction(Transaction):
 
     @property
     def clients(self) -> SqlClientRepository:
-        return SqlClientRepository(self._conn)
+        return SqlClientRepository(self._conn, self._client_cache, self._data_version)
 
     @property
     def users(self) -> SqlUserRepository:

@@ -33,6 +33,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
 from authgate.storage.base import Storage
+from authgate.storage.sql.client_cache import ClientCache
 from authgate.storage.sql.direct import DirectSqliteExecutor, Prepared
 from authgate.storage.sql.engine import (
     _set_sqlite_pragmas,
@@ -92,17 +93,22 @@ def _defer_checkpoints(dbapi_connection: Any, _record: Any) -> None:
 class SqliteStorage(Storage):
     """``Storage`` over a synchronous SQLite engine, one transaction at a time."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, cache_clients: bool = True) -> None:
         self._engine = engine
         self._lock = asyncio.Lock()
         # Transactions run one at a time, so one connection serves them all: no pool
         # checkout per transaction (measured: ~15 % of a client_credentials request).
         self._conn: Connection | None = None
         self._prepared: dict[Any, Prepared | None] = {}
+        # Not for an in-memory database: its one connection is shared with everything that
+        # uses the engine, so writes made elsewhere would not change ``data_version``.
+        self._clients = ClientCache() if cache_clients else None
 
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed or self._conn.invalidated:
             self._conn = self._engine.connect()
+            if self._clients is not None:
+                self._clients.reset()
         return self._conn
 
     @property
@@ -118,11 +124,15 @@ class SqliteStorage(Storage):
             conn = self._connection()
             try:
                 with conn.begin():
-                    yield SqlTransaction(DirectSqliteExecutor(conn, self._prepared))
+                    executor = DirectSqliteExecutor(conn, self._prepared)
+                    yield SqlTransaction(executor, self._clients, executor.data_version)
             except OperationalError:
                 # A broken connection is replaced on the next transaction.
                 conn.invalidate()
                 raise
+            finally:
+                if self._clients is not None:
+                    self._clients.end_transaction()
 
     async def ping(self) -> None:
         async with self._lock, unavailable_as_storage_error():
@@ -206,4 +216,5 @@ async def open_sqlite_storage(url: str) -> SqliteStorage:
     engine = create_sqlite_engine(url)
     if is_memory_sqlite(url):
         metadata.create_all(engine)
+        return SqliteStorage(engine, cache_clients=False)
     return SqliteStorage(engine)
