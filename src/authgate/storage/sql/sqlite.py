@@ -1,6 +1,6 @@
 """SQLite storage on the event loop's thread.
 
-Transactions run one at a time per process (an ``asyncio.Lock``) on a synchronous connection;
+Transactions run one at a time per process (a ``BargingLock``) on a synchronous connection;
 every repository statement completes without yielding to the loop. SQLite allows one writer at
 a time anyway, so this loses no concurrency within a process and removes both the worker-thread
 hand-offs of an async driver and lock waits between a process's own connections. Between
@@ -33,6 +33,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
 from authgate.storage.base import Storage
+from authgate.storage.sql.barging_lock import BargingLock
 from authgate.storage.sql.client_cache import ClientCache
 from authgate.storage.sql.direct import DirectSqliteExecutor, Prepared
 from authgate.storage.sql.engine import (
@@ -95,7 +96,8 @@ class SqliteStorage(Storage):
 
     def __init__(self, engine: Engine, *, cache_clients: bool = True) -> None:
         self._engine = engine
-        self._lock = asyncio.Lock()
+        # Not asyncio.Lock: its queue, once formed, never drains under load (barging_lock).
+        self._lock = BargingLock()
         # Transactions run one at a time, so one connection serves them all: no pool
         # checkout per transaction (measured: ~15 % of a client_credentials request).
         self._conn: Connection | None = None

@@ -1,0 +1,157 @@
+"""The SQLite storage lock: mutual exclusion, a free lock taken at once even while woken
+waiters have yet to run (so a queue formed behind a suspended holder drains), woken waiters
+keeping their turn, and cancellation never losing a wake-up."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from authgate.storage.sql.barging_lock import BargingLock
+
+
+async def test_holders_never_overlap() -> None:
+    lock = BargingLock()
+    inside = 0
+    most = 0
+
+    async def worker(n: int) -> None:
+        nonlocal inside, most
+        for _ in range(20):
+            async with lock:
+                inside += 1
+                most = max(most, inside)
+                if n % 2:
+                    await asyncio.sleep(0)  # some holders suspend, as a checkpoint does
+                inside -= 1
+
+    await asyncio.gather(*(worker(n) for n in range(10)))
+    assert most == 1
+    assert not lock.locked()
+
+
+async def test_a_free_lock_is_taken_at_once_while_a_woken_waiter_has_not_run() -> None:
+    """asyncio.Lock makes the newcomer queue here, and under load its queue never drains."""
+    lock = BargingLock()
+    order: list[str] = []
+
+    async def waiter() -> None:
+        async with lock:
+            order.append("waiter")
+
+    await lock.__aenter__()
+    queued = asyncio.create_task(waiter())
+    await asyncio.sleep(0)  # the waiter is queued
+    await lock.__aexit__(None, None, None)  # wakes the waiter, which has not run yet
+    async with lock:  # a newcomer in the same step gets in without waiting
+        order.append("newcomer")
+    await queued
+    assert order == ["newcomer", "waiter"]
+
+
+async def test_a_queue_drains_once_the_suspended_holder_releases() -> None:
+    lock = BargingLock()
+    release = asyncio.Event()
+    holding = asyncio.Event()
+    done: list[int] = []
+
+    async def holder() -> None:
+        async with lock:
+            holding.set()
+            await release.wait()
+
+    async def short(n: int) -> None:
+        async with lock:
+            done.append(n)
+
+    held = asyncio.create_task(holder())
+    await holding.wait()
+    queued = [asyncio.create_task(short(n)) for n in range(5)]
+    await asyncio.sleep(0)
+    release.set()
+    await asyncio.wait_for(asyncio.gather(held, *queued), timeout=5)
+    assert done == [0, 1, 2, 3, 4]  # in arrival order among themselves
+    assert not lock._waiters
+
+
+async def test_a_woken_waiter_beaten_to_the_lock_keeps_its_turn() -> None:
+    lock = BargingLock()
+    order: list[str] = []
+    first_release = asyncio.Event()
+    second_release = asyncio.Event()
+    holding = asyncio.Event()
+
+    async def hold(release: asyncio.Event) -> None:
+        async with lock:
+            holding.set()
+            await release.wait()
+
+    async def waiter(name: str) -> None:
+        async with lock:
+            order.append(name)
+
+    first = asyncio.create_task(hold(first_release))
+    await holding.wait()
+    a = asyncio.create_task(waiter("a"))
+    await asyncio.sleep(0)
+    b = asyncio.create_task(waiter("b"))
+    await asyncio.sleep(0)
+    first_release.set()
+    await first  # "a" is woken; a newcomer takes the lock first and suspends
+    holding.clear()
+    second = asyncio.create_task(hold(second_release))
+    await holding.wait()
+    await asyncio.sleep(0)  # "a" runs, finds it taken, queues again
+    second_release.set()
+    await asyncio.wait_for(asyncio.gather(second, a, b), timeout=5)
+    assert order == ["a", "b"]
+
+
+async def test_a_cancelled_woken_waiter_passes_its_turn_on() -> None:
+    lock = BargingLock()
+    got: list[str] = []
+
+    async def waiter(name: str) -> None:
+        async with lock:
+            got.append(name)
+
+    await lock.__aenter__()
+    a = asyncio.create_task(waiter("a"))
+    await asyncio.sleep(0)
+    b = asyncio.create_task(waiter("b"))
+    await asyncio.sleep(0)
+    await lock.__aexit__(None, None, None)  # wakes "a" only
+    a.cancel()  # before it runs
+    with pytest.raises(asyncio.CancelledError):
+        await a
+    await asyncio.wait_for(b, timeout=5)
+    assert got == ["b"]
+    assert not lock.locked()
+
+
+async def test_a_cancelled_queued_waiter_leaves_the_queue() -> None:
+    lock = BargingLock()
+    release = asyncio.Event()
+    holding = asyncio.Event()
+
+    async def holder() -> None:
+        async with lock:
+            holding.set()
+            await release.wait()
+
+    async def waiter() -> None:
+        async with lock:
+            pass
+
+    held = asyncio.create_task(holder())
+    await holding.wait()
+    queued = asyncio.create_task(waiter())
+    await asyncio.sleep(0)
+    queued.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await queued
+    assert not lock._waiters
+    release.set()
+    await held
+    assert not lock.locked()
