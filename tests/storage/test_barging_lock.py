@@ -78,34 +78,45 @@ async def test_a_queue_drains_once_the_suspended_holder_releases() -> None:
 async def test_a_woken_waiter_beaten_to_the_lock_keeps_its_turn() -> None:
     lock = BargingLock()
     order: list[str] = []
-    first_release = asyncio.Event()
-    second_release = asyncio.Event()
-    holding = asyncio.Event()
-
-    async def hold(release: asyncio.Event) -> None:
-        async with lock:
-            holding.set()
-            await release.wait()
 
     async def waiter(name: str) -> None:
         async with lock:
             order.append(name)
 
-    first = asyncio.create_task(hold(first_release))
-    await holding.wait()
+    await lock.__aenter__()
     a = asyncio.create_task(waiter("a"))
     await asyncio.sleep(0)
     b = asyncio.create_task(waiter("b"))
     await asyncio.sleep(0)
-    first_release.set()
-    await first  # "a" is woken; a newcomer takes the lock first and suspends
-    holding.clear()
-    second = asyncio.create_task(hold(second_release))
-    await holding.wait()
-    await asyncio.sleep(0)  # "a" runs, finds it taken, queues again
-    second_release.set()
-    await asyncio.wait_for(asyncio.gather(second, a, b), timeout=5)
+    await lock.__aexit__(None, None, None)  # wakes "a"
+    await lock.__aenter__()  # a newcomer takes the lock first, in the same step
+    await asyncio.sleep(0)  # "a" runs, finds it taken, waits again
+    await lock.__aexit__(None, None, None)
+    await asyncio.wait_for(asyncio.gather(a, b), timeout=5)
     assert order == ["a", "b"]
+
+
+async def test_two_woken_waiters_beaten_to_the_lock_keep_their_order() -> None:
+    lock = BargingLock()
+    order: list[str] = []
+
+    async def waiter(name: str) -> None:
+        async with lock:
+            order.append(name)
+
+    await lock.__aenter__()
+    tasks = []
+    for name in ("a", "b", "c"):
+        tasks.append(asyncio.create_task(waiter(name)))
+        await asyncio.sleep(0)
+    await lock.__aexit__(None, None, None)  # wakes "a"
+    await lock.__aenter__()
+    await lock.__aexit__(None, None, None)  # "a" has not run yet: wakes "b"
+    await lock.__aenter__()
+    await asyncio.sleep(0)  # "a" and "b" run, find it taken, wait again
+    await lock.__aexit__(None, None, None)
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout=5)
+    assert order == ["a", "b", "c"]
 
 
 async def test_a_cancelled_woken_waiter_passes_its_turn_on() -> None:

@@ -13,8 +13,12 @@ from pathlib import Path
 import pytest
 
 from authgate.core.models import TokenHash
+from authgate.storage.base import StorageUnavailable
+from authgate.storage.sql import direct
 from authgate.storage.sql.client_cache import MAX_CLIENTS, ClientCache
-from authgate.storage.sql.sqlite import SqliteStorage, open_sqlite_storage
+from authgate.storage.sql.direct import DirectSqliteExecutor
+from authgate.storage.sql.schema import metadata
+from authgate.storage.sql.sqlite import SqliteStorage, create_sqlite_engine, open_sqlite_storage
 
 from . import factories as f
 
@@ -125,6 +129,61 @@ async def test_a_rolled_back_delete_leaves_the_client_readable(sqlite: SqliteSto
 async def test_unknown_clients_are_not_remembered(sqlite: SqliteStorage) -> None:
     assert await _reads(sqlite, "nobody") == 1
     assert await _reads(sqlite, "nobody") == 1
+
+
+async def test_a_new_connection_starts_with_an_empty_cache(sqlite: SqliteStorage) -> None:
+    """``data_version`` numbers of two connections are unrelated."""
+    assert await _reads(sqlite) == 1
+    assert await _reads(sqlite) == 0
+    assert sqlite._conn is not None
+    sqlite._conn.invalidate()
+    assert await _reads(sqlite) == 1
+
+
+async def test_the_version_is_read_before_the_row(
+    sqlite: SqliteStorage, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change committed between the two reads is caught by the next lookup: the row read
+    after the version is never older than the version it is filed under."""
+    read_version = DirectSqliteExecutor.data_version
+    renamed = []
+
+    def version_then_rename(self: DirectSqliteExecutor) -> int:
+        version = read_version(self)
+        if not renamed:
+            renamed.append(True)
+            other = sqlite3.connect(path)
+            with other:
+                other.execute("UPDATE clients SET client_name = 'renamed'")
+            other.close()
+        return version
+
+    monkeypatch.setattr(DirectSqliteExecutor, "data_version", version_then_rename)
+    first = await _get(sqlite)
+    assert first.client_name == "renamed"  # type: ignore[attr-defined]
+    again = await _get(sqlite)
+    assert again.client_name == "renamed"  # type: ignore[attr-defined]
+
+
+async def test_a_failing_version_read_is_a_storage_error(
+    sqlite: SqliteStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answered like any other database failure (503), never as a crash."""
+    monkeypatch.setattr(direct, "_DATA_VERSION", "PRAGMA data_version(")
+    with pytest.raises(StorageUnavailable):
+        await _get(sqlite)
+
+
+async def test_a_storage_on_a_shared_in_memory_engine_does_not_cache() -> None:
+    storage = SqliteStorage(create_sqlite_engine("sqlite://"))
+    try:
+        metadata.create_all(storage.engine)
+        async with storage.transaction() as tx:
+            await tx.clients.add(f.client())
+        assert await _reads(storage) == 1
+        assert await _reads(storage) == 1
+    finally:
+        await storage.close()
 
 
 async def test_an_in_memory_database_does_not_cache() -> None:

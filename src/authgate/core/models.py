@@ -68,7 +68,10 @@ class ResponseMode(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Client:
-    """A registered client. Spec: RFC 7591 §2 (client metadata), RFC 6749 §2."""
+    """A registered client. Spec: RFC 7591 §2 (client metadata), RFC 6749 §2.
+
+    One instance may be shared by many requests (SQLite keeps clients in memory between
+    transactions), so ``jwks`` and ``metadata`` are read, never changed in place."""
 
     client_id: str
     redirect_uris: tuple[str, ...]

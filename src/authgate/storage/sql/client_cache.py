@@ -5,14 +5,16 @@ Every token, introspection and authorization request looks its client up; the ro
 JSON columns and the ``Client`` built from it cost about as much as the rest of a
 client_credentials request's reads (bench/README.md). A cached client is used only while
 SQLite's ``PRAGMA data_version`` on the loop's connection is unchanged. That number changes
-whenever *another* connection commits (another worker, the CLI, a checkpoint that starts the
-log over), so a client registered, changed or deleted by any other process is never served
-from memory. Writes on the loop's own connection do not change it, so the client repository's
-own writes clear the cache, and a transaction that wrote clients fills nothing and clears
-the cache again when it ends (a rolled-back registration is never remembered).
+whenever *another* connection commits (another worker, the CLI), so a client registered,
+changed or deleted by any other process is never served from memory. Writes on the loop's
+own connection do not change it, so the client repository's own writes clear the cache, and
+a transaction that wrote clients fills nothing and clears the cache again when it ends (a
+rolled-back registration is never remembered).
 
 Unknown client_ids are not remembered (a stream of made-up ids must not fill memory), and the
-cache holds at most ``MAX_CLIENTS`` clients, starting over when full.
+cache holds at most ``MAX_CLIENTS`` clients, starting over when full. A cached ``Client`` is
+shared by every request that reads it, so it must never be changed in place (it is frozen;
+its ``metadata`` and ``jwks`` dicts are only ever read).
 
 PostgreSQL has no such counter, so its transactions read the client every time.
 """

@@ -104,7 +104,8 @@ class SqliteStorage(Storage):
         self._prepared: dict[Any, Prepared | None] = {}
         # Not for an in-memory database: its one connection is shared with everything that
         # uses the engine, so writes made elsewhere would not change ``data_version``.
-        self._clients = ClientCache() if cache_clients else None
+        shared = isinstance(engine.pool, StaticPool)
+        self._clients = ClientCache() if cache_clients and not shared else None
 
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed or self._conn.invalidated:
@@ -218,5 +219,4 @@ async def open_sqlite_storage(url: str) -> SqliteStorage:
     engine = create_sqlite_engine(url)
     if is_memory_sqlite(url):
         metadata.create_all(engine)
-        return SqliteStorage(engine, cache_clients=False)
     return SqliteStorage(engine)
