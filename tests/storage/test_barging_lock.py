@@ -75,40 +75,38 @@ async def test_a_queue_drains_once_the_suspended_holder_releases() -> None:
     assert not lock._waiters
 
 
-async def test_a_woken_waiter_beaten_to_the_lock_keeps_its_turn() -> None:
-    lock = BargingLock()
-    order: list[str] = []
+async def _queue(lock: BargingLock, names: str, order: list[str]) -> list[asyncio.Task[None]]:
+    """One waiter per letter of ``names``, queued in that order; each notes its name once in."""
 
     async def waiter(name: str) -> None:
         async with lock:
             order.append(name)
 
+    tasks = []
+    for name in names:
+        tasks.append(asyncio.create_task(waiter(name)))
+        await asyncio.sleep(0)
+    return tasks
+
+
+async def test_a_woken_waiter_beaten_to_the_lock_keeps_its_turn() -> None:
+    lock = BargingLock()
+    order: list[str] = []
     await lock.__aenter__()
-    a = asyncio.create_task(waiter("a"))
-    await asyncio.sleep(0)
-    b = asyncio.create_task(waiter("b"))
-    await asyncio.sleep(0)
+    tasks = await _queue(lock, "ab", order)
     await lock.__aexit__(None, None, None)  # wakes "a"
     await lock.__aenter__()  # a newcomer takes the lock first, in the same step
     await asyncio.sleep(0)  # "a" runs, finds it taken, waits again
     await lock.__aexit__(None, None, None)
-    await asyncio.wait_for(asyncio.gather(a, b), timeout=5)
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout=5)
     assert order == ["a", "b"]
 
 
 async def test_two_woken_waiters_beaten_to_the_lock_keep_their_order() -> None:
     lock = BargingLock()
     order: list[str] = []
-
-    async def waiter(name: str) -> None:
-        async with lock:
-            order.append(name)
-
     await lock.__aenter__()
-    tasks = []
-    for name in ("a", "b", "c"):
-        tasks.append(asyncio.create_task(waiter(name)))
-        await asyncio.sleep(0)
+    tasks = await _queue(lock, "abc", order)
     await lock.__aexit__(None, None, None)  # wakes "a"
     await lock.__aenter__()
     await lock.__aexit__(None, None, None)  # "a" has not run yet: wakes "b"
@@ -121,23 +119,15 @@ async def test_two_woken_waiters_beaten_to_the_lock_keep_their_order() -> None:
 
 async def test_a_cancelled_woken_waiter_passes_its_turn_on() -> None:
     lock = BargingLock()
-    got: list[str] = []
-
-    async def waiter(name: str) -> None:
-        async with lock:
-            got.append(name)
-
+    order: list[str] = []
     await lock.__aenter__()
-    a = asyncio.create_task(waiter("a"))
-    await asyncio.sleep(0)
-    b = asyncio.create_task(waiter("b"))
-    await asyncio.sleep(0)
+    a, b = await _queue(lock, "ab", order)
     await lock.__aexit__(None, None, None)  # wakes "a" only
     a.cancel()  # before it runs
     with pytest.raises(asyncio.CancelledError):
         await a
     await asyncio.wait_for(b, timeout=5)
-    assert got == ["b"]
+    assert order == ["b"]
     assert not lock.locked()
 
 

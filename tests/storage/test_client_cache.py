@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -174,20 +174,22 @@ async def test_a_failing_version_read_is_a_storage_error(
         await _get(sqlite)
 
 
-async def test_a_storage_on_a_shared_in_memory_engine_does_not_cache() -> None:
+async def _shared_engine_storage() -> SqliteStorage:
     storage = SqliteStorage(create_sqlite_engine("sqlite://"))
-    try:
-        metadata.create_all(storage.engine)
-        async with storage.transaction() as tx:
-            await tx.clients.add(f.client())
-        assert await _reads(storage) == 1
-        assert await _reads(storage) == 1
-    finally:
-        await storage.close()
+    metadata.create_all(storage.engine)
+    return storage
 
 
-async def test_an_in_memory_database_does_not_cache() -> None:
-    storage = await open_sqlite_storage("sqlite://")
+@pytest.mark.parametrize(
+    "make",
+    [lambda: open_sqlite_storage("sqlite://"), _shared_engine_storage],
+    ids=["open_sqlite_storage", "SqliteStorage"],
+)
+async def test_an_in_memory_database_does_not_cache(
+    make: Callable[[], Awaitable[SqliteStorage]],
+) -> None:
+    """Its one connection is shared with everything that uses the engine."""
+    storage = await make()
     try:
         async with storage.transaction() as tx:
             await tx.clients.add(f.client())
