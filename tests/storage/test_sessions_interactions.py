@@ -28,6 +28,27 @@ async def test_session_round_trips_until_it_expires(
         assert await tx.sessions.get(TokenHash("unknown"), now) is None
 
 
+async def test_session_with_its_user_in_one_lookup(
+    storage: SqlStorage, seeded: Seed, now: datetime
+) -> None:
+    """The joined read gives what the two separate reads give, with the same expiry."""
+    session = f.session(
+        now,
+        auth_time=now - timedelta(minutes=2),
+        created_at=now - timedelta(minutes=1),  # not the user's created_at
+        expires_at=now + timedelta(hours=1),
+    )
+    async with storage.transaction() as tx:
+        await tx.sessions.add(session)
+    async with storage.transaction() as tx:
+        user = await tx.users.get(session.user_id)
+        assert user is not None
+        assert await tx.sessions.get_with_user(session.id_hash, now) == (session, user)
+        later = now + timedelta(hours=1)
+        assert await tx.sessions.get_with_user(session.id_hash, later) is None
+        assert await tx.sessions.get_with_user(TokenHash("unknown"), now) is None
+
+
 async def test_deleted_session_is_gone(storage: SqlStorage, seeded: Seed, now: datetime) -> None:
     session = f.session(now)
     async with storage.transaction() as tx:

@@ -75,11 +75,11 @@ async def current_user(
     sid = request.cookies.get(SESSION_COOKIE)
     if not sid or len(sid) > _MAX_COOKIE:
         return None, None
-    session = await tx.sessions.get(ctx.hash_token(sid), ctx.clock.now())
-    if session is None:
+    found = await tx.sessions.get_with_user(ctx.hash_token(sid), ctx.clock.now())
+    if found is None:
         return None, None
-    user = await tx.users.get(session.user_id)
-    if user is None or user.disabled:
+    session, user = found
+    if user.disabled:
         return None, None
     return session, user
 

@@ -208,6 +208,10 @@ class SessionRepository(Protocol):
     async def get(self, id_hash: TokenHash, now: datetime) -> Session | None:
         """The session if it exists and has not expired."""
 
+    async def get_with_user(self, id_hash: TokenHash, now: datetime) -> tuple[Session, User] | None:
+        """The unexpired session with its user, in one lookup: every authorization request
+        of a signed-in browser reads both."""
+
     async def delete(self, id_hash: TokenHash) -> None: ...
     async def delete_for_user(self, user_id: str) -> int:
         """End every session of a user (password change); returns how many were ended."""

@@ -7,7 +7,14 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, delete, select, update
 
-from authgate.core.models import AccessToken, AuthorizationCode, Interaction, Session, TokenHash
+from authgate.core.models import (
+    AccessToken,
+    AuthorizationCode,
+    Interaction,
+    Session,
+    TokenHash,
+    User,
+)
 from authgate.storage.base import (
     AccessTokenRepository,
     CodeRepository,
@@ -27,6 +34,7 @@ from authgate.storage.sql.rows import (
     interaction_values,
     session_from_row,
     session_values,
+    user_from_row,
 )
 from authgate.storage.sql.schema import (
     UtcDateTime,
@@ -37,6 +45,7 @@ from authgate.storage.sql.schema import (
     refresh_tokens,
     sessions,
     token_families,
+    users,
 )
 
 __all__ = [
@@ -71,6 +80,18 @@ _REVOKE_FAMILY = (
     .values(revoked_at=_NOW)
 )
 
+# The session's own columns under names the user's columns do not take.
+_GET_SESSION_WITH_USER = (
+    select(
+        sessions.c.id_hash,
+        sessions.c.auth_time,
+        sessions.c.created_at.label("session_created_at"),
+        sessions.c.expires_at.label("session_expires_at"),
+        *users.c,
+    )
+    .join(users, users.c.id == sessions.c.user_id)
+    .where(sessions.c.id_hash == bindparam("id_hash"), sessions.c.expires_at > _NOW)
+)
 _GET_SESSION = select(sessions).where(
     sessions.c.id_hash == bindparam("id_hash"), sessions.c.expires_at > _NOW
 )
@@ -198,6 +219,21 @@ class SqlSessionRepository(SessionRepository):
         params = {"id_hash": id_hash, "now": now}
         row = (await self._conn.execute(_GET_SESSION, params)).first()
         return None if row is None else session_from_row(row)
+
+    async def get_with_user(self, id_hash: TokenHash, now: datetime) -> tuple[Session, User] | None:
+        """One ``JOIN``: the unexpired session and its user."""
+        params = {"id_hash": id_hash, "now": now}
+        row = (await self._conn.execute(_GET_SESSION_WITH_USER, params)).first()
+        if row is None:
+            return None
+        session = Session(
+            id_hash=TokenHash(row.id_hash),
+            user_id=row.id,
+            auth_time=row.auth_time,
+            created_at=row.session_created_at,
+            expires_at=row.session_expires_at,
+        )
+        return session, user_from_row(row)
 
     async def delete(self, id_hash: TokenHash) -> None:
         await self._conn.execute(_DELETE_SESSION, {"id_hash": id_hash})
