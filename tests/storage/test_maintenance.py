@@ -19,11 +19,25 @@ async def test_purge_deletes_only_ended_rows_in_batches(
     gone = now - timedelta(seconds=1)
     live = now + timedelta(hours=1)
     async with storage.transaction() as tx:
+        # Refresh tokens end with their family (family_expires_at is the family's expires_at).
+        await tx.refresh_tokens.start_family(
+            "old-family",
+            grant_id=f.GRANT_ID,
+            client_id=f.CLIENT_ID,
+            user_id=f.USER_ID,
+            expires_at=gone,
+        )
         for i in range(3):
             await tx.codes.add(f.code(past, f"old-code-{i}", expires_at=now - timedelta(days=2)))
             await tx.access_tokens.add(f.access_token(past, f"old-at-{i}", expires_at=gone))
             await tx.refresh_tokens.add(
-                f.refresh_token(past, f"old-rt-{i}", expires_at=gone, family_expires_at=gone)
+                f.refresh_token(
+                    past,
+                    f"old-rt-{i}",
+                    family_id="old-family",
+                    expires_at=gone,
+                    family_expires_at=gone,
+                )
             )
             await tx.sessions.add(f.session(past, f"old-s-{i}", expires_at=gone))
             await tx.interactions.add(f.interaction(past, f"old-i-{i}", expires_at=gone))
@@ -46,6 +60,7 @@ async def test_purge_deletes_only_ended_rows_in_batches(
         for kind in ("access_tokens", "refresh_tokens", "sessions", "interactions"):
             assert await tx.maintenance.purge_expired(kind, now, 100) == 3, kind
         assert await tx.maintenance.purge_expired("throttle", now, 100) == 1
+        assert await tx.maintenance.purge_expired("token_families", now, 100) == 1
 
     async with storage.transaction() as tx:
         assert await tx.access_tokens.get(TokenHash("new-at")) is not None
@@ -56,3 +71,35 @@ async def test_purge_deletes_only_ended_rows_in_batches(
         assert await tx.throttle.count("new", now, timedelta(minutes=15)) == 1
         for kind in PURGEABLE:
             assert await tx.maintenance.purge_expired(kind, now, 100) == 0
+
+
+async def test_refresh_tokens_go_with_their_family_in_batches_and_the_family_after_them(
+    storage: Any, seeded: Seed, now: datetime
+) -> None:
+    """Refresh tokens are found through their family's expiry; a family whose tokens are not
+    all purged yet stays, so no token is left without the row that finds it."""
+    gone = now - timedelta(seconds=1)
+    async with storage.transaction() as tx:
+        await tx.refresh_tokens.start_family(
+            "ended",
+            grant_id=f.GRANT_ID,
+            client_id=f.CLIENT_ID,
+            user_id=f.USER_ID,
+            expires_at=gone,
+        )
+        for i in range(5):
+            await tx.refresh_tokens.add(
+                f.refresh_token(gone, f"rt-{i}", family_id="ended", family_expires_at=gone)
+            )
+        await tx.refresh_tokens.add(f.refresh_token(now, "alive"))  # family-1 lives on
+    async with storage.transaction() as tx:
+        assert await tx.maintenance.purge_expired("token_families", now, 100) == 0
+        assert await tx.maintenance.purge_expired("refresh_tokens", now, 2) == 2
+        assert await tx.maintenance.purge_expired("refresh_tokens", now, 2) == 2
+        assert await tx.maintenance.purge_expired("token_families", now, 100) == 0
+        assert await tx.maintenance.purge_expired("refresh_tokens", now, 2) == 1
+        assert await tx.maintenance.purge_expired("refresh_tokens", now, 2) == 0
+        assert await tx.maintenance.purge_expired("token_families", now, 100) == 1
+    async with storage.transaction() as tx:
+        assert await tx.refresh_tokens.get(TokenHash("alive")) is not None
+        assert await tx.refresh_tokens.get(TokenHash("rt-0")) is None

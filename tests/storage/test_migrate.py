@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, event, inspect, text
 
 from authgate.storage.base import StorageUnavailable
 from authgate.storage.sql import HEAD_REVISION, create_engine, schema_state, upgrade
@@ -166,6 +167,56 @@ async def test_revocations_use_the_partial_token_indexes(empty_url: str, column:
         return " ".join(str(row) for row in rows)
 
     assert f"ix_access_tokens_{column}" in await _run_sync(empty_url, plan)
+
+
+@pytest.mark.parametrize(
+    ("name", "index"),
+    [
+        ("client deletion: users' tokens", "ix_access_tokens_grant_id"),
+        ("client deletion: client_credentials tokens", "ix_access_tokens_client_id"),
+        ("refresh token purge", "ix_refresh_tokens_family_id"),
+        ("family purge", "ix_token_families_expires_at"),
+    ],
+)
+async def test_migration_0009_statements_are_index_lookups(
+    empty_url: str, name: str, index: str
+) -> None:
+    """Migration 0009 dropped refresh_tokens' expiry index and made the access-token client
+    index partial: the statements that relied on them must still use an index (the
+    repositories' own statements, compiled for each database)."""
+    from authgate.storage.sql import accounts, maintenance
+
+    statements = {
+        "client deletion: users' tokens": accounts._DELETE_CLIENT[0],
+        "client deletion: client_credentials tokens": accounts._DELETE_CLIENT[1],
+        "refresh token purge": maintenance._PURGE["refresh_tokens"][0],
+        "family purge": maintenance._PURGE["token_families"][0],
+    }
+    await upgrade(empty_url)
+
+    def plan(connection: Connection) -> str:
+        values = {"client_id": "x", "before": datetime(2026, 1, 1, tzinfo=UTC), "limit": 10}
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+
+        def explain(*args: Any) -> tuple[str, Any]:
+            sql, parameters = args[2], args[3]
+            return ("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + sql, parameters
+
+        # The statement as the repositories run it, with its parameters, only explained.
+        event.listen(connection, "before_cursor_execute", explain, retval=True)
+        try:
+            rows = connection.execute(statements[name], values).fetchall()
+        finally:
+            event.remove(connection, "before_cursor_execute", explain)
+        return " ".join(str(row) for row in rows)
+
+    explained = await _run_sync(empty_url, plan)
+    if "Delete on" in explained:  # PostgreSQL: on empty tables any index may win; none scans
+        assert "Seq Scan" not in explained
+    else:
+        assert index in explained
 
 
 async def test_0008_keeps_refresh_tokens_and_drops_their_foreign_keys(empty_url: str) -> None:

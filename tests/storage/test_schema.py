@@ -59,17 +59,20 @@ def test_json_columns_round_trip() -> None:
 
 
 def test_rows_with_a_lifetime_have_an_indexed_expiry() -> None:
-    """Purging expired rows must not scan whole tables (refresh tokens are purged when their
-    family ends: storage/sql/maintenance.py)."""
+    """Purging expired rows must not scan whole tables. Refresh tokens are purged when their
+    family ends, through the family's indexed expiry and their own indexed family_id
+    (storage/sql/maintenance.py)."""
     with_expiry = {t.name for t in metadata.sorted_tables if "expires_at" in t.c}
-    purged_by = {"refresh_tokens": "family_expires_at"}
     indexed = {
         index.table.name
         for table in metadata.sorted_tables
         for index in table.indexes
-        if [c.name for c in index.columns] == [purged_by.get(table.name, "expires_at")]
+        if [c.name for c in index.columns] == ["expires_at"]
     }
-    assert with_expiry == indexed == LIFETIME_TABLES
+    assert indexed == LIFETIME_TABLES - {"refresh_tokens"}
+    assert with_expiry == LIFETIME_TABLES
+    family_index = [[c.name for c in i.columns] for i in metadata.tables["refresh_tokens"].indexes]
+    assert ["family_id"] in family_index
 
 
 def test_lookup_columns_are_unique_or_indexed() -> None:

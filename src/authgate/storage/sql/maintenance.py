@@ -2,14 +2,17 @@
 
 Every row with a lifetime has an indexed ``expires_at``; one batch is one
 ``DELETE … WHERE pk IN (SELECT pk … WHERE expires_at < :now LIMIT :n)``, which both SQLite and
-PostgreSQL run from the index.
+PostgreSQL run from the index. Refresh tokens are the exception: they live until their
+family ends, and are found through the family's indexed expiry (the same instant), which
+spares every rotation an index entry (migration 0009). A family goes only once none of its
+refresh tokens remain, so no refresh token is ever left without the row that purges it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Delete, Table, bindparam, delete, select
+from sqlalchemy import Delete, Table, bindparam, delete, exists, select
 
 from authgate.storage.base import MaintenanceRepository
 from authgate.storage.sql.executor import Executor
@@ -26,16 +29,15 @@ from authgate.storage.sql.schema import (
 
 __all__ = ["SqlMaintenanceRepository"]
 
+_BEFORE = bindparam("before", type_=UtcDateTime)
+_FAMILY = token_families.c
+
 # (table, the expiry column, how long past it a row is kept)
 _KINDS: dict[str, tuple[Table, str, timedelta]] = {
     # Used codes stay a day past their expiry, so a late replay still revokes what they issued
     # (RFC 6749 §4.1.2).
     "codes": (codes, "expires_at", timedelta(days=1)),
     "access_tokens": (access_tokens, "expires_at", timedelta(0)),
-    # Rotated refresh tokens stay until their family ends: a stolen token presented late is
-    # still recognised as reuse (RFC 9700 §4.14.2).
-    "refresh_tokens": (refresh_tokens, "family_expires_at", timedelta(0)),
-    "token_families": (token_families, "expires_at", timedelta(0)),
     "sessions": (sessions, "expires_at", timedelta(0)),
     "interactions": (interactions, "expires_at", timedelta(0)),
     # Sign-in failure windows and used client-assertion jti values.
@@ -55,6 +57,36 @@ def _purge_statement(table: Table, column: str) -> Delete:
 
 
 _PURGE = {kind: (_purge_statement(t, c), margin) for kind, (t, c, margin) in _KINDS.items()}
+
+# Rotated refresh tokens stay until their family ends: a stolen token presented late is still
+# recognised as reuse (RFC 9700 §4.14.2). Their ``family_expires_at`` is their family's
+# ``expires_at``.
+_PURGE["refresh_tokens"] = (
+    delete(refresh_tokens).where(
+        refresh_tokens.c.token_hash.in_(
+            select(refresh_tokens.c.token_hash)
+            .join(token_families, _FAMILY.family_id == refresh_tokens.c.family_id)
+            .where(_FAMILY.expires_at < _BEFORE)
+            .limit(bindparam("limit"))
+            .scalar_subquery()
+        )
+    ),
+    timedelta(0),
+)
+_PURGE["token_families"] = (
+    delete(token_families).where(
+        _FAMILY.family_id.in_(
+            select(_FAMILY.family_id)
+            .where(
+                _FAMILY.expires_at < _BEFORE,
+                ~exists().where(refresh_tokens.c.family_id == _FAMILY.family_id),
+            )
+            .limit(bindparam("limit"))
+            .scalar_subquery()
+        )
+    ),
+    timedelta(0),
+)
 
 
 class SqlMaintenanceRepository(MaintenanceRepository):

@@ -231,8 +231,15 @@ access_tokens = Table(
         )
         for column in ("family_id", "grant_id")
     ),
-    # Deleting a client deletes its tokens; without this PostgreSQL would scan the table.
-    Index("ix_access_tokens_client_id", "client_id"),
+    # Deleting a client deletes its tokens: those with a grant through the client's grants,
+    # the rest (client_credentials) through this, so a user's token costs no entry here
+    # (migration 0009).
+    Index(
+        "ix_access_tokens_client_id",
+        "client_id",
+        sqlite_where=text("grant_id IS NULL"),
+        postgresql_where=text("grant_id IS NULL"),
+    ),
     Index("ix_access_tokens_expires_at", "expires_at"),
 )
 
@@ -260,7 +267,7 @@ refresh_tokens = Table(
     # client, user and grant and the indexes to find a family by them. This table is the
     # busiest to write (a row per rotation, kept until the family ends), so it keeps only
     # what rotation and purging need: every index and foreign key costs each insert a
-    # lookup or a page write (migration 0008).
+    # lookup or a page write (migrations 0008 and 0009).
     Column("token_hash", String, primary_key=True),
     Column("family_id", String, nullable=False),
     Column("client_id", String, nullable=False),
@@ -274,8 +281,8 @@ refresh_tokens = Table(
     Column("rotated_at", UtcDateTime),
     Column("revoked_at", UtcDateTime),
     Column("resource", Text),
+    # Expired refresh tokens are purged through their family's indexed expiry (migration 0009).
     Index("ix_refresh_tokens_family_id", "family_id"),
-    Index("ix_refresh_tokens_family_expires_at", "family_expires_at"),
 )
 
 resources = Table(
