@@ -6,7 +6,8 @@ database).
 
 Rows go in through the real schema (storage/sql/schema.py) in batches: one client, one user and
 one grant own them, and each access token belongs to its own family, as after a code exchange,
-so every index (token hash, family, grant, user, client, expiry) holds a million entries. Token
+so every access-token index (token hash, family, grant, client, expiry) holds a million
+entries. Token
 hashes are random like real ones, so the hash index is as scattered as in production.
 """
 

@@ -170,32 +170,24 @@ async def test_revocations_use_the_partial_token_indexes(empty_url: str, column:
 
 
 @pytest.mark.parametrize(
-    ("name", "index"),
+    ("kind", "indexes"),
     [
-        ("client deletion: users' tokens", "ix_access_tokens_grant_id"),
-        ("client deletion: client_credentials tokens", "ix_access_tokens_client_id"),
-        ("refresh token purge", "ix_refresh_tokens_family_id"),
-        ("family purge", "ix_token_families_expires_at"),
+        ("refresh_tokens", ("ix_token_families_expires_at", "ix_refresh_tokens_family_id")),
+        ("token_families", ("ix_token_families_expires_at", "ix_refresh_tokens_family_id")),
     ],
 )
-async def test_migration_0009_statements_are_index_lookups(
-    empty_url: str, name: str, index: str
+async def test_the_purges_of_refresh_tokens_and_families_are_index_lookups(
+    empty_url: str, kind: str, indexes: tuple[str, ...]
 ) -> None:
-    """Migration 0009 dropped refresh_tokens' expiry index and made the access-token client
-    index partial: the statements that relied on them must still use an index (the
-    repositories' own statements, compiled for each database)."""
-    from authgate.storage.sql import accounts, maintenance
+    """Migration 0009 dropped refresh_tokens' expiry index: refresh tokens are purged through
+    their family's expiry, and a family only once it has no refresh token left. Both
+    statements (as the repository runs them) must use the indexes, never scan a table."""
+    from authgate.storage.sql import maintenance
 
-    statements = {
-        "client deletion: users' tokens": accounts._DELETE_CLIENT[0],
-        "client deletion: client_credentials tokens": accounts._DELETE_CLIENT[1],
-        "refresh token purge": maintenance._PURGE["refresh_tokens"][0],
-        "family purge": maintenance._PURGE["token_families"][0],
-    }
     await upgrade(empty_url)
 
     def plan(connection: Connection) -> str:
-        values = {"client_id": "x", "before": datetime(2026, 1, 1, tzinfo=UTC), "limit": 10}
+        values = {"before": datetime(2026, 1, 1, tzinfo=UTC), "limit": 10}
         postgres = connection.dialect.name == "postgresql"
         if postgres:
             connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
@@ -204,51 +196,80 @@ async def test_migration_0009_statements_are_index_lookups(
             sql, parameters = args[2], args[3]
             return ("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + sql, parameters
 
-        # The statement as the repositories run it, with its parameters, only explained.
         event.listen(connection, "before_cursor_execute", explain, retval=True)
         try:
-            rows = connection.execute(statements[name], values).fetchall()
+            rows = connection.execute(maintenance._PURGE[kind][0], values).fetchall()
         finally:
             event.remove(connection, "before_cursor_execute", explain)
         return " ".join(str(row) for row in rows)
 
     explained = await _run_sync(empty_url, plan)
-    if "Delete on" in explained:  # PostgreSQL: on empty tables any index may win; none scans
+    if "Delete on" in explained:
+        # PostgreSQL plans empty tables as it likes (any index will do when scans are off);
+        # with statistics it picks these indexes. What must never appear is a table scan.
         assert "Seq Scan" not in explained
     else:
-        assert index in explained
+        for index in indexes:
+            assert index in explained
+        assert "SCAN " not in explained.replace("SCAN CONSTANT ROW", "")
+
+
+async def test_0009_deletes_refresh_tokens_whose_family_is_gone(empty_url: str) -> None:
+    """Only the dropped index could find them; rotation refuses them anyway."""
+    await _run_sync(empty_url, _upgrade_to("0008"))
+
+    def insert(connection: Connection) -> None:
+        for row in _ROWS_0007:
+            connection.exec_driver_sql(row)
+        connection.exec_driver_sql(
+            "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, grant_id, "
+            "scopes, auth_time, issued_at, expires_at, family_expires_at) "
+            "VALUES ('orphan', 'gone', 'c', 'u', 'g', '[]', 1, 2, 3, 9)"
+        )
+
+    await _run_sync(empty_url, insert)
+    await upgrade(empty_url)
+
+    def left(connection: Connection) -> list[Any]:
+        rows = connection.exec_driver_sql("SELECT token_hash FROM refresh_tokens ORDER BY 1")
+        return [row[0] for row in rows]
+
+    assert await _run_sync(empty_url, left) == ["h"]
+
+
+def _upgrade_to(revision: str) -> Any:
+    def run(connection: Connection) -> None:
+        config = Config()
+        config.set_main_option("script_location", SCRIPT_LOCATION)
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    return run
+
+
+# A client, user, grant, family and one refresh token, as the schema of 0007 and 0008 hold them.
+_ROWS_0007 = [
+    "INSERT INTO clients (client_id, redirect_uris, token_endpoint_auth_method, grant_types, "
+    "response_types, application_type, post_logout_redirect_uris, metadata) VALUES "
+    "('c', '[]', 'none', '[]', '[]', 'web', '[]', '{}')",
+    "INSERT INTO users (id, username, password_hash, email_verified, disabled) "
+    "VALUES ('u', 'u', 'x', false, false)",
+    "INSERT INTO grants (id, user_id, client_id, scopes, created_at, updated_at) "
+    "VALUES ('g', 'u', 'c', '[]', 1, 1)",
+    "INSERT INTO token_families (family_id, grant_id, client_id, user_id, expires_at) "
+    "VALUES ('f', 'g', 'c', 'u', 9)",
+    "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, grant_id, scopes, "
+    "auth_time, issued_at, expires_at, family_expires_at) "
+    "VALUES ('h', 'f', 'c', 'u', 'g', '[]', 1, 2, 3, 9)",
+]
 
 
 async def test_0008_keeps_refresh_tokens_and_drops_their_foreign_keys(empty_url: str) -> None:
     """SQLite rebuilds the table to drop constraints: the rows must come across unchanged."""
-
-    def to(revision: str) -> Any:
-        def run(connection: Connection) -> None:
-            config = Config()
-            config.set_main_option("script_location", SCRIPT_LOCATION)
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
-
-        return run
-
-    await _run_sync(empty_url, to("0007"))
-    rows = [
-        "INSERT INTO clients (client_id, redirect_uris, token_endpoint_auth_method, grant_types, "
-        "response_types, application_type, post_logout_redirect_uris, metadata) VALUES "
-        "('c', '[]', 'none', '[]', '[]', 'web', '[]', '{}')",
-        "INSERT INTO users (id, username, password_hash, email_verified, disabled) "
-        "VALUES ('u', 'u', 'x', false, false)",
-        "INSERT INTO grants (id, user_id, client_id, scopes, created_at, updated_at) "
-        "VALUES ('g', 'u', 'c', '[]', 1, 1)",
-        "INSERT INTO token_families (family_id, grant_id, client_id, user_id, expires_at) "
-        "VALUES ('f', 'g', 'c', 'u', 9)",
-        "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, grant_id, scopes, "
-        "auth_time, issued_at, expires_at, family_expires_at) "
-        "VALUES ('h', 'f', 'c', 'u', 'g', '[]', 1, 2, 3, 9)",
-    ]
+    await _run_sync(empty_url, _upgrade_to("0007"))
 
     def insert(connection: Connection) -> None:
-        for row in rows:
+        for row in _ROWS_0007:
             connection.exec_driver_sql(row)
 
     await _run_sync(empty_url, insert)

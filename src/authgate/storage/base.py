@@ -253,7 +253,9 @@ PURGEABLE = (
     "interactions",
     "throttle",
 )
-"""Kinds of rows with a lifetime, which ``MaintenanceRepository.purge_expired`` deletes."""
+"""Kinds of rows with a lifetime, which ``MaintenanceRepository.purge_expired`` deletes, in
+this order: ``refresh_tokens`` before ``token_families``, since refresh tokens are found
+through their family and a family is deleted only once none of its refresh tokens remain."""
 
 
 class MaintenanceRepository(Protocol):

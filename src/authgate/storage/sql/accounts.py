@@ -37,16 +37,7 @@ _GET_CLIENT = select(clients).where(clients.c.client_id == bindparam("client_id"
 _LIST_CLIENTS = select(clients).order_by(clients.c.client_id)
 # Dependent rows first: codes and tokens refer to grants, and all three to the client.
 _DELETE_CLIENT = (
-    # A user's tokens through the client's grants (indexed), the client's own (client
-    # credentials, no grant) through the partial client index: it holds only those.
-    delete(access_tokens).where(
-        access_tokens.c.grant_id.in_(
-            select(grants.c.id).where(grants.c.client_id == bindparam("client_id"))
-        )
-    ),
-    delete(access_tokens).where(
-        access_tokens.c.client_id == bindparam("client_id"), access_tokens.c.grant_id.is_(None)
-    ),
+    delete(access_tokens).where(access_tokens.c.client_id == bindparam("client_id")),
     # Refresh tokens are found through their families (refresh_tokens indexes only family_id).
     delete(refresh_tokens).where(
         refresh_tokens.c.family_id.in_(

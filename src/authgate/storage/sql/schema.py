@@ -231,15 +231,9 @@ access_tokens = Table(
         )
         for column in ("family_id", "grant_id")
     ),
-    # Deleting a client deletes its tokens: those with a grant through the client's grants,
-    # the rest (client_credentials) through this, so a user's token costs no entry here
-    # (migration 0009).
-    Index(
-        "ix_access_tokens_client_id",
-        "client_id",
-        sqlite_where=text("grant_id IS NULL"),
-        postgresql_where=text("grant_id IS NULL"),
-    ),
+    # Deleting a client deletes its tokens, and the foreign key's check when the client row
+    # goes looks them up by client_id too: without this both would scan the table.
+    Index("ix_access_tokens_client_id", "client_id"),
     Index("ix_access_tokens_expires_at", "expires_at"),
 )
 

@@ -1,7 +1,12 @@
-"""Two index entries less per refresh: refresh_tokens loses its family_expires_at index
-(expired refresh tokens are purged through their family, whose expiry is indexed and equal),
-and access_tokens' client index keeps only the tokens without a grant (client_credentials):
-a user's token is found through its grant, and grants are indexed by client.
+"""One index entry less per refresh: refresh_tokens loses its family_expires_at index.
+A refresh token lives until its family ends, and its family_expires_at is its family's
+expires_at, which is indexed; expired refresh tokens are purged through their family, and a
+family only once none of its refresh tokens remain.
+
+Refresh tokens whose family row is already gone could only be found through the dropped
+index, so they are deleted first. Earlier versions could leave some behind (the two purges
+ran separately, each reading the clock); they were unusable anyway, since rotation needs
+the family row.
 
 Revision ID: 0009
 Revises: 0008
@@ -20,21 +25,16 @@ down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+_ORPHANS = sa.text(
+    "DELETE FROM refresh_tokens WHERE NOT EXISTS "
+    "(SELECT 1 FROM token_families f WHERE f.family_id = refresh_tokens.family_id)"
+)
+
 
 def upgrade() -> None:
+    op.execute(_ORPHANS)
     op.drop_index("ix_refresh_tokens_family_expires_at", table_name="refresh_tokens")
-    op.drop_index("ix_access_tokens_client_id", table_name="access_tokens")
-    condition = sa.text("grant_id IS NULL")
-    op.create_index(
-        "ix_access_tokens_client_id",
-        "access_tokens",
-        ["client_id"],
-        sqlite_where=condition,
-        postgresql_where=condition,
-    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_access_tokens_client_id", table_name="access_tokens")
-    op.create_index("ix_access_tokens_client_id", "access_tokens", ["client_id"])
     op.create_index("ix_refresh_tokens_family_expires_at", "refresh_tokens", ["family_expires_at"])
