@@ -183,11 +183,13 @@ async def seed(storage: SqlStorage, now: datetime) -> Seed:
         await tx.grants.save(rows.grant)
         # Refresh tokens belong to a family, started before the first one is added.
         for family in ("family-1", "family-2"):
-            await tx.refresh_tokens.start_family(
-                family,
-                grant_id=GRANT_ID,
-                client_id=CLIENT_ID,
-                user_id=USER_ID,
-                expires_at=now + timedelta(days=30),
-            )
+            await start_family(tx, family, now + timedelta(days=30))
     return rows
+
+
+async def start_family(tx: Any, family_id: str, expires_at: datetime) -> None:
+    """A token family of the seeded user, client and grant, ending at ``expires_at`` (the
+    ``family_expires_at`` of its refresh tokens)."""
+    await tx.refresh_tokens.start_family(
+        family_id, grant_id=GRANT_ID, client_id=CLIENT_ID, user_id=USER_ID, expires_at=expires_at
+    )

@@ -20,13 +20,7 @@ async def test_purge_deletes_only_ended_rows_in_batches(
     live = now + timedelta(hours=1)
     async with storage.transaction() as tx:
         # Refresh tokens end with their family (family_expires_at is the family's expires_at).
-        await tx.refresh_tokens.start_family(
-            "old-family",
-            grant_id=f.GRANT_ID,
-            client_id=f.CLIENT_ID,
-            user_id=f.USER_ID,
-            expires_at=gone,
-        )
+        await f.start_family(tx, "old-family", gone)
         for i in range(3):
             await tx.codes.add(f.code(past, f"old-code-{i}", expires_at=now - timedelta(days=2)))
             await tx.access_tokens.add(f.access_token(past, f"old-at-{i}", expires_at=gone))
@@ -80,13 +74,7 @@ async def test_refresh_tokens_go_with_their_family_in_batches_and_the_family_aft
     all purged yet stays, so no token is left without the row that finds it."""
     gone = now - timedelta(seconds=1)
     async with storage.transaction() as tx:
-        await tx.refresh_tokens.start_family(
-            "ended",
-            grant_id=f.GRANT_ID,
-            client_id=f.CLIENT_ID,
-            user_id=f.USER_ID,
-            expires_at=gone,
-        )
+        await f.start_family(tx, "ended", gone)
         for i in range(5):
             await tx.refresh_tokens.add(
                 f.refresh_token(gone, f"rt-{i}", family_id="ended", family_expires_at=gone)

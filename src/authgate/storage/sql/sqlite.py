@@ -94,7 +94,7 @@ def _defer_checkpoints(dbapi_connection: Any, _record: Any) -> None:
 class SqliteStorage(Storage):
     """``Storage`` over a synchronous SQLite engine, one transaction at a time."""
 
-    def __init__(self, engine: Engine, *, cache_clients: bool = True) -> None:
+    def __init__(self, engine: Engine) -> None:
         self._engine = engine
         # Not asyncio.Lock: its queue, once formed, never drains under load (barging_lock).
         self._lock = BargingLock()
@@ -105,7 +105,7 @@ class SqliteStorage(Storage):
         # Not for an in-memory database: its one connection is shared with everything that
         # uses the engine, so writes made elsewhere would not change ``data_version``.
         shared = isinstance(engine.pool, StaticPool)
-        self._clients = ClientCache() if cache_clients and not shared else None
+        self._clients = None if shared else ClientCache()
 
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed or self._conn.invalidated:
