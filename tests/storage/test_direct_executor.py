@@ -232,6 +232,59 @@ async def test_housekeeping_starts_a_long_log_over(
     assert set(modes[2:]) == {"PASSIVE"}
 
 
+async def test_the_checkpoint_thread_hands_the_restart_to_the_next_transaction(
+    sqlite: SqliteStorage, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The thread that found a long log does not wait for the (busy) loop to resume the
+    housekeeping task: the next transaction runs the RESTART on the loop's thread, holding the
+    lock, before it begins; so that transaction's commit already starts the log over."""
+    monkeypatch.setattr(sqlite_module, "RESTART_PAGES", 50)
+    calls: list[tuple[str, bool, bool]] = []
+    checkpoint = sqlite_module._checkpoint
+
+    def recording(connection: sqlite3.Connection, mode: str) -> int:
+        on_loop = threading.current_thread() is threading.main_thread()
+        calls.append((mode, on_loop, sqlite._lock.locked()))
+        return checkpoint(connection, mode)
+
+    monkeypatch.setattr(sqlite_module, "_checkpoint", recording)
+    async with sqlite.transaction() as tx:
+        for n in range(100):
+            name = "x" * 2000
+            await tx.clients.add(f.client(f"c-{n}", client_name=name, secret_hash=f"{n:064x}"))
+    database = str(tmp_path / "authgate.db")
+    connection = sqlite_module._checkpoint_connection(database, uri=False)
+    try:
+        pages = await asyncio.to_thread(sqlite._passive_checkpoint, connection)
+        assert pages > 50
+        assert calls == [("PASSIVE", False, False)]
+        async with sqlite.transaction() as tx:
+            await tx.clients.add(f.client("after", secret_hash="f" * 64))
+        assert calls[1:] == [("RESTART", True, True)]
+        # That commit wrote at the start of the log.
+        assert int(connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]) < 20
+        # Handed over once: a transaction without a new long log runs no checkpoint.
+        async with sqlite.transaction() as tx:
+            assert await tx.clients.get("after") is not None
+        assert len(calls) == 2
+    finally:
+        connection.close()
+
+
+async def test_a_failing_restart_does_not_fail_the_transaction_that_runs_it(
+    sqlite: SqliteStorage, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A handed-over RESTART that fails (here: on a closed connection) is logged, and the
+    transaction that ran it goes on; the next PASSIVE pass hands over another."""
+    broken = sqlite_module._checkpoint_connection(str(tmp_path / "authgate.db"), uri=False)
+    broken.close()
+    sqlite._restart_due = broken
+    async with sqlite.transaction() as tx:
+        await tx.clients.add(f.client("after", secret_hash="f" * 64))
+    assert sqlite._restart_due is None
+    assert "background checkpoint failed" in caplog.text
+
+
 async def test_cancelling_housekeeping_waits_for_a_running_checkpoint(
     sqlite: SqliteStorage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -258,6 +311,8 @@ async def test_cancelling_housekeeping_waits_for_a_running_checkpoint(
     with pytest.raises(asyncio.CancelledError):
         await task
     assert finished.is_set()
+    # A RESTART handed over by the last pass is dropped with the connection it would use.
+    assert sqlite._restart_due is None
     async with sqlite.transaction() as tx:  # the lock was released after all
         assert await tx.clients.get(f.CLIENT_ID) is not None
 
