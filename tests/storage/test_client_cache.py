@@ -141,10 +141,14 @@ async def test_a_new_connection_starts_with_an_empty_cache(sqlite: SqliteStorage
 
 
 async def test_the_version_is_read_before_the_row(
-    sqlite: SqliteStorage, path: Path, monkeypatch: pytest.MonkeyPatch
+    path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A change committed between the two reads is caught by the next lookup: the row read
-    after the version is never older than the version it is filed under."""
+    after the version is never older than the version it is filed under. (Without group
+    commit: a batch holds the write lock from its start, so no commit can come between.)"""
+    sqlite = await open_sqlite_storage(f"sqlite:///{path}", group_commit=False)
+    async with sqlite.transaction() as tx:
+        await tx.clients.add(f.client())
     read_version = DirectSqliteExecutor.data_version
     renamed = []
 
@@ -163,6 +167,7 @@ async def test_the_version_is_read_before_the_row(
     assert first.client_name == "renamed"  # type: ignore[attr-defined]
     again = await _get(sqlite)
     assert again.client_name == "renamed"  # type: ignore[attr-defined]
+    await sqlite.close()
 
 
 async def test_a_failing_version_read_is_a_storage_error(

@@ -107,8 +107,14 @@ async def test_concurrent_creations_agree_on_one_secret(
     its own; B's insert then waits for A and must return A's value, not its candidate."""
     if backend == "sqlite":
         # One process runs its SQLite transactions one at a time on its event loop, so the
-        # other node is another thread with its own loop and its own storage.
-        await _sqlite_second_node(storage, db_url)
+        # other node is another thread with its own loop and its own storage. Several
+        # processes on one file run without group commit (a batch would hold the write
+        # lock from its start, so B could not look before A commits).
+        node_a = await open_storage(db_url, group_commit=False)
+        try:
+            await _sqlite_second_node(node_a, db_url)
+        finally:
+            await node_a.close()
         return
     b_made_candidate = asyncio.Event()
 
@@ -141,7 +147,7 @@ async def _sqlite_second_node(storage: Any, db_url: str) -> None:
 
     def node_b() -> None:
         async def run() -> None:
-            other = await open_storage(db_url)
+            other = await open_storage(db_url, group_commit=False)
             try:
                 async with other.transaction() as tx:
                     result["b"] = await tx.secrets.get_or_create("shared", candidate_b)

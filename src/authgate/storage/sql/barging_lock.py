@@ -39,6 +39,18 @@ class BargingLock:
     def locked(self) -> bool:
         return self._locked
 
+    def acquire_nowait(self) -> bool:
+        """Take the lock if it is free, without waiting (for callbacks, which cannot)."""
+        if self._locked:
+            return False
+        self._locked = True
+        return True
+
+    def release(self) -> None:
+        """Release a lock taken with ``acquire_nowait``."""
+        self._locked = False
+        self._wake_one()
+
     async def __aenter__(self) -> None:
         if not self._locked:
             self._locked = True
@@ -70,8 +82,7 @@ class BargingLock:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._locked = False
-        self._wake_one()
+        self.release()
 
     def _wake_one(self) -> None:
         for waiter in self._waiters:

@@ -38,6 +38,7 @@ __all__ = [
     "Prepared",
     "bind",
     "prepared_for",
+    "wrapped_error",
 ]
 
 MAX_PREPARED: Final = 512
@@ -197,7 +198,7 @@ class DirectSqliteExecutor:
                 return DirectResult(rows, len(rows) if prepared.dml else -1)
             return DirectResult([], cursor.rowcount)
         except sqlite3.Error as exc:
-            raise _wrapped(prepared.sql, exc) from exc
+            raise wrapped_error(prepared.sql, exc) from exc
 
     def data_version(self) -> int:
         """``PRAGMA data_version``: changes whenever another connection has committed
@@ -205,14 +206,14 @@ class DirectSqliteExecutor:
         try:
             row = self._cursor.execute(_DATA_VERSION).fetchone()
         except sqlite3.Error as exc:
-            raise _wrapped(_DATA_VERSION, exc) from exc
+            raise wrapped_error(_DATA_VERSION, exc) from exc
         return int(row[0])
 
 
 _DATA_VERSION: Final = "PRAGMA data_version"
 
 
-def _wrapped(sql: str, exc: sqlite3.Error) -> DBAPIError:
+def wrapped_error(sql: str, exc: sqlite3.Error) -> DBAPIError:
     """SQLAlchemy's exception type for a driver error, so callers handle both paths alike.
     No parameters in the error: they may hold hashes or other stored values."""
     if isinstance(exc, sqlite3.IntegrityError):

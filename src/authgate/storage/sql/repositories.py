@@ -179,16 +179,19 @@ class SqlStorage(Storage):
         await self._engine.dispose()
 
 
-async def open_storage(url: str) -> Storage:
+async def open_storage(url: str, *, group_commit: bool = True) -> Storage:
     """Storage for the database at ``url`` (see ``engine.normalize_url`` for accepted forms).
 
     Connects lazily: an unreachable database shows up as ``StorageUnavailable`` on use (and
     in :meth:`SqlStorage.ping`), so a server can start and report itself not ready. The schema
     must be current (``migrate.upgrade``), except for an in-memory SQLite database, which
     exists only inside this storage and so is created here from ``schema.metadata``.
+
+    ``group_commit`` (SQLite): commit the transactions of each turn of the event loop
+    together (``SqliteStorage.transaction``); off when several processes share the file.
     """
     if make_url(normalize_url(url)).get_backend_name() == "sqlite":
         from authgate.storage.sql.sqlite import open_sqlite_storage
 
-        return await open_sqlite_storage(url)
+        return await open_sqlite_storage(url, group_commit=group_commit)
     return SqlStorage(create_engine(url))

@@ -29,13 +29,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, event, make_url, text
 from sqlalchemy import create_engine as create_sync_engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import StaticPool
 
-from authgate.storage.base import Storage
+from authgate.storage.base import Storage, StorageUnavailable
 from authgate.storage.sql.barging_lock import BargingLock
 from authgate.storage.sql.client_cache import ClientCache
-from authgate.storage.sql.direct import DirectSqliteExecutor, Prepared
+from authgate.storage.sql.direct import DirectSqliteExecutor, Prepared, wrapped_error
 from authgate.storage.sql.engine import (
     _set_sqlite_pragmas,
     is_memory_sqlite,
@@ -94,7 +94,7 @@ def _defer_checkpoints(dbapi_connection: Any, _record: Any) -> None:
 class SqliteStorage(Storage):
     """``Storage`` over a synchronous SQLite engine, one transaction at a time."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, group_commit: bool = True) -> None:
         self._engine = engine
         # Not asyncio.Lock: its queue, once formed, never drains under load (barging_lock).
         self._lock = BargingLock()
@@ -110,6 +110,10 @@ class SqliteStorage(Storage):
         # (which holds the lock anyway) runs that RESTART before it begins (housekeeping).
         self._restart_due: sqlite3.Connection | None = None
         self._restarted_at = -1  # the log's size at the last RESTART: no commit since
+        # Not on a shared in-memory connection either: its open batch would be everyone's.
+        self._group_commit = group_commit and not shared
+        # The transactions of the open batch (group commit) waiting for its COMMIT.
+        self._batch: list[asyncio.Future[None]] | None = None
 
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed or self._conn.invalidated:
@@ -126,27 +130,123 @@ class SqliteStorage(Storage):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlTransaction]:
         """``BEGIN`` … ``COMMIT``, or ``ROLLBACK`` if the block raises; failures to reach the
-        database file become ``StorageUnavailable``."""
+        database file become ``StorageUnavailable``.
+
+        With group commit, the block is a savepoint in the batch of every transaction run in
+        the same turn of the event loop, and the batch is committed once, at the start of the
+        next turn; the block's caller goes on only once that ``COMMIT`` is done, so nothing is
+        answered before it is in the database. A block that raises rolls back only its own
+        savepoint. A ``COMMIT`` that fails fails every transaction of the batch.
+        """
+        if not self._group_commit:
+            async with self._lock, unavailable_as_storage_error():
+                if self._restart_due is not None:
+                    self._restart_log()
+                conn = self._connection()
+                try:
+                    with conn.begin():
+                        executor = DirectSqliteExecutor(conn, self._prepared)
+                        yield SqlTransaction(executor, self._clients, executor.data_version)
+                except OperationalError:
+                    # A broken connection is replaced on the next transaction.
+                    conn.invalidate()
+                    raise
+                finally:
+                    if self._clients is not None:
+                        self._clients.end_transaction()
+            return
+        loop = asyncio.get_running_loop()
         async with self._lock, unavailable_as_storage_error():
+            conn = self._connection()
+            driver = _driver(conn)
+            members = self._batch
+            if members is None:
+                if self._restart_due is not None:
+                    self._restart_log()
+                # IMMEDIATE: the batch holds the write lock from its first read, so a write
+                # after reads never has to upgrade a snapshot another process moved on from.
+                _run(driver, "BEGIN IMMEDIATE")
+                members = self._batch = []
+                loop.call_soon(self._end_batch)
+            _run(driver, "SAVEPOINT authgate_tx")
+            try:
+                executor = DirectSqliteExecutor(conn, self._prepared)
+                yield SqlTransaction(executor, self._clients, executor.data_version)
+            except BaseException as exc:
+                if isinstance(exc, OperationalError) or not _rolled_back(driver):
+                    self._abort_batch(exc)
+                raise
+            try:
+                _run(driver, "RELEASE authgate_tx")
+            except DBAPIError as exc:
+                self._abort_batch(exc)
+                raise
+            committed = loop.create_future()
+            members.append(committed)
+        async with unavailable_as_storage_error():
+            await committed
+
+    def _end_batch(self) -> None:
+        """The loop's callback that commits the open batch, a turn after it began."""
+        if self._batch is None:
+            return  # already ended (aborted, or committed by ``close``)
+        if not self._lock.acquire_nowait():
+            # A transaction holds the lock across an await (the server's never do): retry.
+            asyncio.get_running_loop().call_soon(self._end_batch)
+            return
+        try:
+            self._commit_batch()
             if self._restart_due is not None:
                 self._restart_log()
-            conn = self._connection()
-            try:
-                with conn.begin():
-                    executor = DirectSqliteExecutor(conn, self._prepared)
-                    yield SqlTransaction(executor, self._clients, executor.data_version)
-            except OperationalError:
-                # A broken connection is replaced on the next transaction.
-                conn.invalidate()
-                raise
-            finally:
-                if self._clients is not None:
-                    self._clients.end_transaction()
+        finally:
+            self._lock.release()
+
+    def _commit_batch(self) -> None:
+        members, self._batch = self._batch or [], None
+        conn = self._conn
+        try:
+            if conn is None or conn.closed or conn.invalidated:
+                raise StorageUnavailable("the database connection was closed")
+            if conn.in_transaction():
+                conn.commit()  # SQLAlchemy began too (a statement ran through it)
+            else:
+                _driver(conn).commit()
+        except Exception as exc:
+            members_error = _batch_failed(exc)
+            log.warning("a batch of %d transactions was not committed: %s", len(members), exc)
+            self._discard_connection()
+            for member in members:
+                if not member.done():
+                    member.set_exception(members_error)
+            return
+        for member in members:
+            if not member.done():
+                member.set_result(None)
+        if self._clients is not None:
+            self._clients.end_transaction()
+
+    def _abort_batch(self, exc: BaseException) -> None:
+        """Roll the whole open batch back: its connection may be broken, or its last
+        savepoint could not be undone; the transactions already in it fail."""
+        members, self._batch = self._batch or [], None
+        self._discard_connection()
+        error = _batch_failed(exc)
+        for member in members:
+            if not member.done():
+                member.set_exception(error)
+
+    def _discard_connection(self) -> None:
+        conn = self._conn
+        if conn is not None and not conn.closed and not conn.invalidated:
+            with contextlib.suppress(Exception):
+                _driver(conn).rollback()
+            conn.invalidate()  # replaced on the next transaction
+        if self._clients is not None:
+            self._clients.reset()  # it may hold what the batch read and never committed
 
     async def ping(self) -> None:
-        async with self._lock, unavailable_as_storage_error():
-            self._connection().execute(text("SELECT 1"))
-            self._connection().commit()
+        async with self.transaction() as tx:
+            await tx.connection.execute(text("SELECT 1"))
 
     async def housekeeping(self) -> None:
         """Checkpoint the write-ahead log every ``CHECKPOINT_INTERVAL`` seconds in a worker
@@ -179,10 +279,11 @@ class SqliteStorage(Storage):
                 await asyncio.sleep(CHECKPOINT_INTERVAL)
                 try:
                     await _in_thread(self._passive_checkpoint, connection)
-                    if self._restart_due is not None:
-                        # No transaction came by since (an idle process): restart here.
+                    if self._restart_due is not None and self._batch is None:
+                        # No transaction came by since (an idle process): restart here. (An
+                        # open batch runs it after its COMMIT instead.)
                         async with self._lock:
-                            if self._restart_due is not None:
+                            if self._restart_due is not None and self._batch is None:
                                 self._restart_log()
                 except sqlite3.Error as exc:
                     # The loop's connection falls back to checkpointing by itself.
@@ -212,6 +313,8 @@ class SqliteStorage(Storage):
             log.warning("background checkpoint failed: %s", exc)
 
     async def close(self) -> None:
+        if self._batch is not None:
+            self._commit_batch()
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -231,6 +334,35 @@ async def _in_thread(function: Callable[..., int], *args: Any) -> int:
         raise
 
 
+def _driver(conn: Connection) -> sqlite3.Connection:
+    driver = conn.connection.driver_connection
+    if not isinstance(driver, sqlite3.Connection):  # pragma: no cover - configuration
+        raise TypeError("SqliteStorage needs a pysqlite connection")
+    return driver
+
+
+def _run(driver: sqlite3.Connection, sql: str) -> None:
+    """A transaction-control statement, its errors typed as the executor types them."""
+    try:
+        driver.execute(sql)
+    except sqlite3.Error as exc:
+        raise wrapped_error(sql, exc) from exc
+
+
+def _rolled_back(driver: sqlite3.Connection) -> bool:
+    """Undo the current transaction's savepoint; False if that failed."""
+    try:
+        driver.execute("ROLLBACK TO authgate_tx")
+        driver.execute("RELEASE authgate_tx")
+    except sqlite3.Error:
+        return False
+    return True
+
+
+def _batch_failed(exc: BaseException) -> StorageUnavailable:
+    return StorageUnavailable(f"database unavailable: the batch was rolled back ({exc})")
+
+
 def _checkpoint_connection(database: str, uri: bool) -> sqlite3.Connection:
     # Used by one worker thread at a time (the housekeeping task awaits each checkpoint).
     connection = sqlite3.connect(database, check_same_thread=False, isolation_level=None, uri=uri)
@@ -246,9 +378,9 @@ def _checkpoint(connection: sqlite3.Connection, mode: str) -> int:
     return -1 if row is None else int(row[1])
 
 
-async def open_sqlite_storage(url: str) -> SqliteStorage:
+async def open_sqlite_storage(url: str, *, group_commit: bool = True) -> SqliteStorage:
     """Storage for a SQLite URL; an in-memory database gets its schema here."""
     engine = create_sqlite_engine(url)
     if is_memory_sqlite(url):
         metadata.create_all(engine)
-    return SqliteStorage(engine)
+    return SqliteStorage(engine, group_commit=group_commit)

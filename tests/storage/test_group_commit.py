@@ -1,0 +1,184 @@
+"""SQLite group commit (``SqliteStorage.transaction``): the transactions run in one turn of the
+event loop are savepoints of one batch, committed once at the start of the next turn; each
+caller goes on only after that COMMIT; a block that raises undoes only its own savepoint; a
+batch that cannot be committed fails every transaction in it."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from authgate.storage.base import StorageUnavailable
+from authgate.storage.sql import sqlite as sqlite_module
+from authgate.storage.sql.sqlite import SqliteStorage, open_sqlite_storage
+
+from . import factories as f
+
+
+class Abort(Exception):
+    pass
+
+
+@pytest.fixture
+def path(sqlite_template: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "authgate.db"
+    shutil.copyfile(sqlite_template, target)
+    return target
+
+
+@pytest.fixture
+async def sqlite(path: Path) -> AsyncIterator[SqliteStorage]:
+    storage = await open_sqlite_storage(f"sqlite:///{path}")
+    yield storage
+    await storage.close()
+
+
+def _committed_clients(path: Path) -> set[str]:
+    """What another connection (another process) sees."""
+    other = sqlite3.connect(path)
+    try:
+        return {row[0] for row in other.execute("SELECT client_id FROM clients")}
+    finally:
+        other.close()
+
+
+async def _register(storage: SqliteStorage, client_id: str, fail: bool = False) -> None:
+    async with storage.transaction() as tx:
+        await tx.clients.add(f.client(client_id))
+        if fail:
+            raise Abort(client_id)
+
+
+async def test_one_turn_of_the_loop_is_one_commit(
+    sqlite: SqliteStorage, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batches: list[int] = []
+    commit = SqliteStorage._commit_batch
+
+    def counting(self: SqliteStorage) -> None:
+        batches.append(len(self._batch or ()))
+        commit(self)
+
+    monkeypatch.setattr(SqliteStorage, "_commit_batch", counting)
+    await asyncio.gather(*(_register(sqlite, f"c-{n}") for n in range(5)))
+    assert batches == [5]
+    assert _committed_clients(path) == {f"c-{n}" for n in range(5)}
+
+
+async def test_the_caller_goes_on_only_after_the_commit(sqlite: SqliteStorage, path: Path) -> None:
+    seen_inside: list[set[str]] = []
+
+    async def register_and_look() -> None:
+        async with sqlite.transaction() as tx:
+            await tx.clients.add(f.client("c-1"))
+        seen_inside.append(_committed_clients(path))
+
+    task = asyncio.create_task(register_and_look())
+    await asyncio.sleep(0)  # the block has run: its savepoint is released, not committed
+    assert _committed_clients(path) == set()
+    await task
+    assert seen_inside == [{"c-1"}]
+
+
+async def test_a_block_that_raises_undoes_only_its_own_savepoint(
+    sqlite: SqliteStorage, path: Path
+) -> None:
+    results = await asyncio.gather(
+        _register(sqlite, "a"),
+        _register(sqlite, "b", fail=True),
+        _register(sqlite, "c"),
+        return_exceptions=True,
+    )
+    assert results[0] is None and results[2] is None
+    assert isinstance(results[1], Abort)
+    assert _committed_clients(path) == {"a", "c"}
+
+
+async def test_a_commit_that_fails_fails_every_transaction_of_the_batch(
+    sqlite: SqliteStorage, path: Path, now: datetime
+) -> None:
+    """Deferred foreign keys fail at COMMIT: every transaction of the batch gets the 503
+    error, none of them is in the database, and the next batch works."""
+
+    async def orphan_token() -> None:
+        async with sqlite.transaction() as tx:
+            await tx.connection.execute(text("PRAGMA defer_foreign_keys=ON"))
+            await tx.access_tokens.add(f.access_token(now, client_id="nobody", grant_id=None))
+
+    results = await asyncio.gather(
+        _register(sqlite, "a"), orphan_token(), _register(sqlite, "c"), return_exceptions=True
+    )
+    assert all(isinstance(result, StorageUnavailable) for result in results)
+    assert _committed_clients(path) == set()
+    await _register(sqlite, "after")
+    assert _committed_clients(path) == {"after"}
+
+
+async def test_a_database_failure_in_a_block_fails_the_batch_it_joined(
+    sqlite: SqliteStorage, path: Path
+) -> None:
+    """The connection may be broken: the whole batch is rolled back and it is replaced."""
+
+    async def broken() -> None:
+        async with sqlite.transaction() as tx:
+            await tx.connection.execute(text("SELECT * FROM no_such_table"))
+
+    results = await asyncio.gather(_register(sqlite, "a"), broken(), return_exceptions=True)
+    assert all(isinstance(result, StorageUnavailable) for result in results)
+    assert _committed_clients(path) == set()
+    await _register(sqlite, "after")
+    assert _committed_clients(path) == {"after"}
+
+
+async def test_closing_commits_the_open_batch(sqlite: SqliteStorage, path: Path) -> None:
+    task = asyncio.create_task(_register(sqlite, "last"))
+    await asyncio.sleep(0)  # the block ran; the batch's commit is still to come
+    await sqlite.close()
+    await task
+    assert _committed_clients(path) == {"last"}
+
+
+async def test_a_restart_handed_over_during_a_batch_runs_after_its_commit(
+    sqlite: SqliteStorage, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not inside the batch (the checkpoint would wait for this very writer)."""
+    calls: list[tuple[str, int]] = []
+    checkpoint = sqlite_module._checkpoint
+
+    def recording(connection: sqlite3.Connection, mode: str) -> int:
+        calls.append((mode, len(_committed_clients(path))))
+        return checkpoint(connection, mode)
+
+    monkeypatch.setattr(sqlite_module, "_checkpoint", recording)
+    connection = sqlite_module._checkpoint_connection(str(path), uri=False)
+    try:
+
+        async def register_then_hand_over() -> None:
+            async with sqlite.transaction() as tx:
+                await tx.clients.add(f.client("a"))
+                sqlite._restart_due = connection
+
+        await register_then_hand_over()
+        assert calls == [("RESTART", 1)]
+        assert sqlite._restart_due is None
+    finally:
+        connection.close()
+
+
+async def test_without_group_commit_each_transaction_commits_alone(path: Path) -> None:
+    """For several processes on one file (``--workers``)."""
+    storage = await open_sqlite_storage(f"sqlite:///{path}", group_commit=False)
+    try:
+        task = asyncio.create_task(_register(storage, "c-1"))
+        await asyncio.sleep(0)
+        assert task.done()
+        assert _committed_clients(path) == {"c-1"}
+    finally:
+        await storage.close()
