@@ -1,7 +1,8 @@
-"""SQLite group commit (``SqliteStorage.transaction``): the transactions run in one turn of the
-event loop are savepoints of one batch, committed once at the start of the next turn; each
-caller goes on only after that COMMIT; a block that raises undoes only its own savepoint; a
-batch that cannot be committed fails every transaction in it."""
+"""SQLite group commit (``SqliteStorage.transaction``): the first transaction of a turn of the
+event loop commits at once, the ones after it in that turn are savepoints of one batch,
+committed once (when full, or at the start of the next turn); each caller goes on only after
+its COMMIT; a block that raises undoes only its own savepoint; a batch that cannot be
+committed fails every transaction in it."""
 
 from __future__ import annotations
 
@@ -56,49 +57,77 @@ async def _register(storage: SqliteStorage, client_id: str, fail: bool = False) 
             raise Abort(client_id)
 
 
-async def test_one_turn_of_the_loop_is_one_commit(
-    sqlite: SqliteStorage, path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    batches: list[int] = []
+@pytest.fixture
+def batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of every batch committed."""
+    sizes: list[int] = []
     commit = SqliteStorage._commit_batch
 
     def counting(self: SqliteStorage) -> None:
-        batches.append(len(self._batch or ()))
+        sizes.append(len(self._batch or ()))
         commit(self)
 
     monkeypatch.setattr(SqliteStorage, "_commit_batch", counting)
+    return sizes
+
+
+async def test_the_rest_of_a_turn_shares_one_commit(
+    sqlite: SqliteStorage, path: Path, batches: list[int]
+) -> None:
     await asyncio.gather(*(_register(sqlite, f"c-{n}") for n in range(5)))
-    assert batches == [5]
+    assert batches == [4]  # the first committed alone
     assert _committed_clients(path) == {f"c-{n}" for n in range(5)}
 
 
+async def test_a_lone_transaction_commits_at_once(
+    sqlite: SqliteStorage, path: Path, batches: list[int]
+) -> None:
+    """Nothing else ran in its turn: it waits for no batch."""
+    for n in range(3):
+        await _register(sqlite, f"c-{n}")
+        await asyncio.sleep(0)
+    assert batches == []
+    assert _committed_clients(path) == {"c-0", "c-1", "c-2"}
+
+
+async def test_a_full_batch_commits_at_once(
+    sqlite: SqliteStorage, path: Path, batches: list[int]
+) -> None:
+    count = 1 + sqlite_module.BATCH_MAX + 2
+    await asyncio.gather(*(_register(sqlite, f"c-{n}") for n in range(count)))
+    assert batches == [sqlite_module.BATCH_MAX, 2]
+    assert len(_committed_clients(path)) == count
+
+
 async def test_the_caller_goes_on_only_after_the_commit(sqlite: SqliteStorage, path: Path) -> None:
-    seen_inside: list[set[str]] = []
+    seen_after: list[set[str]] = []
 
     async def register_and_look() -> None:
-        async with sqlite.transaction() as tx:
-            await tx.clients.add(f.client("c-1"))
-        seen_inside.append(_committed_clients(path))
+        await _register(sqlite, "batched")
+        seen_after.append(_committed_clients(path))
 
-    task = asyncio.create_task(register_and_look())
-    await asyncio.sleep(0)  # the block has run: its savepoint is released, not committed
-    assert _committed_clients(path) == set()
-    await task
-    assert seen_inside == [{"c-1"}]
+    first = asyncio.create_task(_register(sqlite, "first"))
+    second = asyncio.create_task(register_and_look())
+    await asyncio.sleep(0)  # both blocks ran: the second's savepoint is not committed yet
+    assert first.done()
+    assert _committed_clients(path) == {"first"}
+    await second
+    assert seen_after == [{"first", "batched"}]
 
 
 async def test_a_block_that_raises_undoes_only_its_own_savepoint(
     sqlite: SqliteStorage, path: Path
 ) -> None:
     results = await asyncio.gather(
+        _register(sqlite, "first"),
         _register(sqlite, "a"),
         _register(sqlite, "b", fail=True),
         _register(sqlite, "c"),
         return_exceptions=True,
     )
-    assert results[0] is None and results[2] is None
-    assert isinstance(results[1], Abort)
-    assert _committed_clients(path) == {"a", "c"}
+    assert results[0] is None and results[1] is None and results[3] is None
+    assert isinstance(results[2], Abort)
+    assert _committed_clients(path) == {"first", "a", "c"}
 
 
 async def test_a_commit_that_fails_fails_every_transaction_of_the_batch(
@@ -113,12 +142,17 @@ async def test_a_commit_that_fails_fails_every_transaction_of_the_batch(
             await tx.access_tokens.add(f.access_token(now, client_id="nobody", grant_id=None))
 
     results = await asyncio.gather(
-        _register(sqlite, "a"), orphan_token(), _register(sqlite, "c"), return_exceptions=True
+        _register(sqlite, "first"),
+        _register(sqlite, "a"),
+        orphan_token(),
+        _register(sqlite, "c"),
+        return_exceptions=True,
     )
-    assert all(isinstance(result, StorageUnavailable) for result in results)
-    assert _committed_clients(path) == set()
+    assert results[0] is None
+    assert all(isinstance(result, StorageUnavailable) for result in results[1:])
+    assert _committed_clients(path) == {"first"}
     await _register(sqlite, "after")
-    assert _committed_clients(path) == {"after"}
+    assert _committed_clients(path) == {"first", "after"}
 
 
 async def test_a_database_failure_in_a_block_fails_the_batch_it_joined(
@@ -130,19 +164,24 @@ async def test_a_database_failure_in_a_block_fails_the_batch_it_joined(
         async with sqlite.transaction() as tx:
             await tx.connection.execute(text("SELECT * FROM no_such_table"))
 
-    results = await asyncio.gather(_register(sqlite, "a"), broken(), return_exceptions=True)
-    assert all(isinstance(result, StorageUnavailable) for result in results)
-    assert _committed_clients(path) == set()
+    results = await asyncio.gather(
+        _register(sqlite, "first"), _register(sqlite, "a"), broken(), return_exceptions=True
+    )
+    assert results[0] is None
+    assert all(isinstance(result, StorageUnavailable) for result in results[1:])
+    assert _committed_clients(path) == {"first"}
     await _register(sqlite, "after")
-    assert _committed_clients(path) == {"after"}
+    assert _committed_clients(path) == {"first", "after"}
 
 
 async def test_closing_commits_the_open_batch(sqlite: SqliteStorage, path: Path) -> None:
-    task = asyncio.create_task(_register(sqlite, "last"))
-    await asyncio.sleep(0)  # the block ran; the batch's commit is still to come
+    first = asyncio.create_task(_register(sqlite, "first"))
+    last = asyncio.create_task(_register(sqlite, "last"))
+    await asyncio.sleep(0)  # both blocks ran; the batch's commit is still to come
+    assert _committed_clients(path) == {"first"}
     await sqlite.close()
-    await task
-    assert _committed_clients(path) == {"last"}
+    await asyncio.gather(first, last)
+    assert _committed_clients(path) == {"first", "last"}
 
 
 async def test_a_restart_handed_over_during_a_batch_runs_after_its_commit(
@@ -165,8 +204,8 @@ async def test_a_restart_handed_over_during_a_batch_runs_after_its_commit(
                 await tx.clients.add(f.client("a"))
                 sqlite._restart_due = connection
 
-        await register_then_hand_over()
-        assert calls == [("RESTART", 1)]
+        await asyncio.gather(_register(sqlite, "first"), register_then_hand_over())
+        assert calls == [("RESTART", 2)]
         assert sqlite._restart_due is None
     finally:
         connection.close()
