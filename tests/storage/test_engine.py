@@ -60,7 +60,13 @@ async def test_sqlite_connections_get_the_pragmas(tmp_path: Path) -> None:
         async with engine.connect() as conn:
             values = {
                 pragma: (await conn.exec_driver_sql(f"PRAGMA {pragma}")).scalar_one()
-                for pragma in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+                for pragma in (
+                    "journal_mode",
+                    "synchronous",
+                    "foreign_keys",
+                    "busy_timeout",
+                    "cache_size",
+                )
             }
     finally:
         await engine.dispose()
@@ -70,6 +76,7 @@ async def test_sqlite_connections_get_the_pragmas(tmp_path: Path) -> None:
         "synchronous": 1,
         "foreign_keys": 1,
         "busy_timeout": 5000,
+        "cache_size": -65536,  # KiB: 64 MiB
     }
 
 
