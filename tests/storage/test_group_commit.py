@@ -156,19 +156,25 @@ async def test_a_commit_that_fails_fails_every_transaction_of_the_batch(
 
 
 async def test_a_database_failure_in_a_block_fails_the_batch_it_joined(
-    sqlite: SqliteStorage, path: Path
+    sqlite: SqliteStorage, path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The connection may be broken: the whole batch is rolled back and it is replaced."""
+    """The connection may be broken: the whole batch is rolled back and it is replaced. The
+    errors carry the driver's message, never the statement's parameters."""
 
     async def broken() -> None:
         async with sqlite.transaction() as tx:
-            await tx.connection.execute(text("SELECT * FROM no_such_table"))
+            await tx.connection.execute(
+                text("SELECT * FROM no_such_table WHERE token_hash = :h"), {"h": "secret-hash"}
+            )
 
     results = await asyncio.gather(
         _register(sqlite, "first"), _register(sqlite, "a"), broken(), return_exceptions=True
     )
     assert results[0] is None
     assert all(isinstance(result, StorageUnavailable) for result in results[1:])
+    assert "no such table" in str(results[1])
+    assert not any("secret-hash" in str(result) for result in results)
+    assert "secret-hash" not in caplog.text
     assert _committed_clients(path) == {"first"}
     await _register(sqlite, "after")
     assert _committed_clients(path) == {"first", "after"}

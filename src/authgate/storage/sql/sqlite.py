@@ -204,11 +204,13 @@ class SqliteStorage(Storage):
         at once, as without group commit (a lone request waits for nothing); the ones after it
         in the same turn share a batch. So batches form only when requests arrive together,
         which is when sharing one ``COMMIT`` pays for the turn they wait."""
+        if not self._group_commit:
+            return False
         first = not self._turn_busy
         if first:
             self._turn_busy = True
             loop.call_soon(self._end_turn)
-        return self._group_commit and (self._batch is not None or not first)
+        return self._batch is not None or not first
 
     def _end_turn(self) -> None:
         self._turn_busy = False
@@ -240,7 +242,9 @@ class SqliteStorage(Storage):
                 _driver(conn).commit()
         except Exception as exc:
             members_error = _batch_failed(exc)
-            log.warning("a batch of %d transactions was not committed: %s", len(members), exc)
+            log.warning(
+                "a batch of %d transactions was not committed: %s", len(members), _detail(exc)
+            )
             self._discard_connection()
             for member in members:
                 if not member.done():
@@ -387,7 +391,13 @@ def _rolled_back(driver: sqlite3.Connection) -> bool:
 
 
 def _batch_failed(exc: BaseException) -> StorageUnavailable:
-    return StorageUnavailable(f"database unavailable: the batch was rolled back ({exc})")
+    return StorageUnavailable(f"database unavailable: the batch was rolled back ({_detail(exc)})")
+
+
+def _detail(exc: BaseException) -> BaseException:
+    """The driver's own error: SQLAlchemy's wrapper would add the statement's parameters
+    (which may hold token hashes) to the message."""
+    return exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
 
 
 def _checkpoint_connection(database: str, uri: bool) -> sqlite3.Connection:
