@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from authgate.bootstrap import build_context
 from authgate.storage.base import StorageUnavailable
 from authgate.storage.sql import sqlite as sqlite_module
 from authgate.storage.sql.sqlite import SqliteStorage, open_sqlite_storage
+from tests.conftest import make_settings
 
 from . import factories as f
 
@@ -36,7 +38,7 @@ def path(sqlite_template: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def sqlite(path: Path) -> AsyncIterator[SqliteStorage]:
-    storage = await open_sqlite_storage(f"sqlite:///{path}")
+    storage = await open_sqlite_storage(f"sqlite:///{path}", group_commit=True)
     yield storage
     await storage.close()
 
@@ -221,9 +223,98 @@ async def test_without_group_commit_each_transaction_commits_alone(path: Path) -
     """For several processes on one file (``--workers``)."""
     storage = await open_sqlite_storage(f"sqlite:///{path}", group_commit=False)
     try:
-        task = asyncio.create_task(_register(storage, "c-1"))
-        await asyncio.sleep(0)
-        assert task.done()
-        assert _committed_clients(path) == {"c-1"}
+        tasks = [asyncio.create_task(_register(storage, f"c-{n}")) for n in range(3)]
+        await asyncio.sleep(0)  # each ran and committed in this one turn
+        assert all(task.done() for task in tasks)
+        assert _committed_clients(path) == {"c-0", "c-1", "c-2"}
+        assert storage._batch is None
     finally:
         await storage.close()
+
+
+async def test_a_failed_batch_leaves_nothing_in_the_client_cache(
+    sqlite: SqliteStorage, path: Path, now: datetime
+) -> None:
+    """A client read inside a batch that is then rolled back is not served from memory."""
+
+    async def orphan_token() -> None:
+        async with sqlite.transaction() as tx:
+            await tx.connection.execute(text("PRAGMA defer_foreign_keys=ON"))
+            await tx.access_tokens.add(f.access_token(now, client_id="nobody", grant_id=None))
+
+    seen: list[object] = []
+
+    async def read() -> None:
+        async with sqlite.transaction() as tx:
+            seen.append(await tx.clients.get("phantom"))
+
+    await asyncio.gather(
+        _register(sqlite, "first"),
+        _register(sqlite, "phantom"),
+        read(),  # in the same batch: sees the registration, not yet committed
+        orphan_token(),
+        return_exceptions=True,
+    )
+    assert seen and seen[0] is not None
+    assert "phantom" not in _committed_clients(path)
+    async with sqlite.transaction() as tx:
+        assert await tx.clients.get("phantom") is None
+
+
+async def test_a_cancelled_caller_does_not_cancel_its_batch(
+    sqlite: SqliteStorage, path: Path
+) -> None:
+    first = asyncio.create_task(_register(sqlite, "first"))
+    gone = asyncio.create_task(_register(sqlite, "gone"))
+    kept = asyncio.create_task(_register(sqlite, "kept"))
+    await asyncio.sleep(0)  # all three blocks ran; two wait for the batch's COMMIT
+    gone.cancel()
+    await first
+    await kept
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    # Its work was done and committed with the batch; only its wait was cancelled.
+    assert _committed_clients(path) == {"first", "gone", "kept"}
+
+
+async def test_housekeeping_takes_back_a_restart_nobody_ran_before_its_next_pass(
+    sqlite: SqliteStorage, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hand-over left behind (its batch committed when full, then no transaction came)
+    must not be run by a transaction while the thread's next pass uses the connection."""
+    monkeypatch.setattr(sqlite_module, "CHECKPOINT_INTERVAL", 0.01)
+    due_during_pass: list[bool] = []
+    checkpoint = sqlite_module._checkpoint
+
+    def recording(connection: sqlite3.Connection, mode: str) -> int:
+        if mode == "PASSIVE":
+            due_during_pass.append(sqlite._restart_due is not None)
+        return checkpoint(connection, mode)
+
+    monkeypatch.setattr(sqlite_module, "_checkpoint", recording)
+    stale = sqlite_module._checkpoint_connection(str(path), uri=False)
+    sqlite._restart_due = stale
+    task = asyncio.create_task(sqlite.housekeeping())
+    try:
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if due_during_pass:
+                break
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        stale.close()
+    assert due_during_pass[0] is False
+
+
+@pytest.mark.parametrize(("workers", "grouped"), [(1, True), (2, False)])
+async def test_the_server_groups_commits_only_as_the_one_process(
+    tmp_path: Path, workers: int, grouped: bool
+) -> None:
+    ctx = await build_context(make_settings(tmp_path, workers=workers))
+    try:
+        assert isinstance(ctx.storage, SqliteStorage)
+        assert ctx.storage._group_commit is grouped
+    finally:
+        await ctx.storage.close()

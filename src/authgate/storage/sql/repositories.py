@@ -179,7 +179,7 @@ class SqlStorage(Storage):
         await self._engine.dispose()
 
 
-async def open_storage(url: str, *, group_commit: bool = True) -> Storage:
+async def open_storage(url: str, *, group_commit: bool = False) -> Storage:
     """Storage for the database at ``url`` (see ``engine.normalize_url`` for accepted forms).
 
     Connects lazily: an unreachable database shows up as ``StorageUnavailable`` on use (and
@@ -187,8 +187,9 @@ async def open_storage(url: str, *, group_commit: bool = True) -> Storage:
     must be current (``migrate.upgrade``), except for an in-memory SQLite database, which
     exists only inside this storage and so is created here from ``schema.metadata``.
 
-    ``group_commit`` (SQLite): commit the transactions of each turn of the event loop
-    together (``SqliteStorage.transaction``); off when several processes share the file.
+    ``group_commit`` (SQLite): let the transactions of a turn of the event loop share a
+    ``COMMIT`` (``SqliteStorage.transaction``); for a server that is the file's only writing
+    process (``build_context`` turns it on for one worker).
     """
     if make_url(normalize_url(url)).get_backend_name() == "sqlite":
         from authgate.storage.sql.sqlite import open_sqlite_storage

@@ -100,7 +100,7 @@ def _defer_checkpoints(dbapi_connection: Any, _record: Any) -> None:
 class SqliteStorage(Storage):
     """``Storage`` over a synchronous SQLite engine, one transaction at a time."""
 
-    def __init__(self, engine: Engine, *, group_commit: bool = True) -> None:
+    def __init__(self, engine: Engine, *, group_commit: bool = False) -> None:
         self._engine = engine
         # Not asyncio.Lock: its queue, once formed, never drains under load (barging_lock).
         self._lock = BargingLock()
@@ -168,17 +168,7 @@ class SqliteStorage(Storage):
                         self._clients.end_transaction()
             else:
                 driver = _driver(conn)
-                members = self._batch
-                if members is None:
-                    if self._restart_due is not None:
-                        self._restart_log()
-                    # IMMEDIATE: the batch holds the write lock from its first read, so a
-                    # write after reads never has to upgrade a snapshot another process
-                    # moved on from.
-                    _run(driver, "BEGIN IMMEDIATE")
-                    members = self._batch = []
-                    loop.call_soon(self._end_batch)
-                _run(driver, "SAVEPOINT authgate_tx")
+                members = self._open_savepoint(loop, driver)
                 try:
                     executor = DirectSqliteExecutor(conn, self._prepared)
                     yield SqlTransaction(executor, self._clients, executor.data_version)
@@ -186,18 +176,50 @@ class SqliteStorage(Storage):
                     if isinstance(exc, OperationalError) or not _rolled_back(driver):
                         self._abort_batch(exc)
                     raise
-                try:
-                    _run(driver, "RELEASE authgate_tx")
-                except DBAPIError as exc:
-                    self._abort_batch(exc)
-                    raise
-                committed = loop.create_future()
-                members.append(committed)
-                if len(members) >= BATCH_MAX:
-                    self._commit_batch()
+                committed = self._release_savepoint(loop, driver, members)
         if committed is not None:
             async with unavailable_as_storage_error():
                 await committed
+
+    def _open_savepoint(
+        self, loop: asyncio.AbstractEventLoop, driver: sqlite3.Connection
+    ) -> list[asyncio.Future[None]]:
+        """This transaction's savepoint in the open batch (opened here if there is none)."""
+        members = self._batch
+        if members is None:
+            if self._restart_due is not None:
+                self._restart_log()
+            # IMMEDIATE: the batch holds the write lock from its first read, so a write after
+            # reads never has to upgrade a snapshot another process moved on from.
+            _run(driver, "BEGIN IMMEDIATE")
+            members = self._batch = []
+            loop.call_soon(self._end_batch)
+        try:
+            _run(driver, "SAVEPOINT authgate_tx")
+        except DBAPIError as exc:
+            self._abort_batch(exc)
+            raise
+        return members
+
+    def _release_savepoint(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        driver: sqlite3.Connection,
+        members: list[asyncio.Future[None]],
+    ) -> asyncio.Future[None]:
+        """Keep this transaction's work in the batch; the future is done at its COMMIT."""
+        try:
+            _run(driver, "RELEASE authgate_tx")
+        except DBAPIError as exc:
+            self._abort_batch(exc)
+            raise
+        if self._batch is not members:  # pragma: no cover - defensive
+            raise StorageUnavailable("the batch ended while a transaction ran in it")
+        committed: asyncio.Future[None] = loop.create_future()
+        members.append(committed)
+        if len(members) >= BATCH_MAX:
+            self._commit_batch()
+        return committed
 
     def _joins_batch(self, loop: asyncio.AbstractEventLoop) -> bool:
         """Whether this transaction goes into a batch: the first of a turn of the loop commits
@@ -221,7 +243,7 @@ class SqliteStorage(Storage):
             return  # already ended (aborted, or committed by ``close``)
         if not self._lock.acquire_nowait():
             # A transaction holds the lock across an await (the server's never do): retry.
-            asyncio.get_running_loop().call_soon(self._end_batch)
+            asyncio.get_running_loop().call_later(0.001, self._end_batch)
             return
         try:
             self._commit_batch()
@@ -241,14 +263,11 @@ class SqliteStorage(Storage):
             else:
                 _driver(conn).commit()
         except Exception as exc:
-            members_error = _batch_failed(exc)
             log.warning(
                 "a batch of %d transactions was not committed: %s", len(members), _detail(exc)
             )
+            _fail(members, exc)
             self._discard_connection()
-            for member in members:
-                if not member.done():
-                    member.set_exception(members_error)
             return
         for member in members:
             if not member.done():
@@ -260,18 +279,17 @@ class SqliteStorage(Storage):
         """Roll the whole open batch back: its connection may be broken, or its last
         savepoint could not be undone; the transactions already in it fail."""
         members, self._batch = self._batch or [], None
+        _fail(members, exc)
         self._discard_connection()
-        error = _batch_failed(exc)
-        for member in members:
-            if not member.done():
-                member.set_exception(error)
 
     def _discard_connection(self) -> None:
         conn = self._conn
         if conn is not None and not conn.closed and not conn.invalidated:
             with contextlib.suppress(Exception):
                 _driver(conn).rollback()
-            conn.invalidate()  # replaced on the next transaction
+            with contextlib.suppress(Exception):
+                conn.invalidate()  # replaced on the next transaction
+            self._conn = None
         if self._clients is not None:
             self._clients.reset()  # it may hold what the batch read and never committed
 
@@ -309,6 +327,10 @@ class SqliteStorage(Storage):
             while True:
                 await asyncio.sleep(CHECKPOINT_INTERVAL)
                 try:
+                    # A hand-over nobody ran yet (its batch was committed when full) is taken
+                    # back: the thread is about to use the connection, and hands it over
+                    # again if the log is still long.
+                    self._restart_due = None
                     await _in_thread(self._passive_checkpoint, connection)
                     if self._restart_due is not None and self._batch is None:
                         # No transaction came by since (an idle process): restart here. (An
@@ -345,7 +367,9 @@ class SqliteStorage(Storage):
 
     async def close(self) -> None:
         if self._batch is not None:
-            self._commit_batch()
+            async with self._lock:  # not in the middle of a transaction's block
+                if self._batch is not None:
+                    self._commit_batch()
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -390,8 +414,12 @@ def _rolled_back(driver: sqlite3.Connection) -> bool:
     return True
 
 
-def _batch_failed(exc: BaseException) -> StorageUnavailable:
-    return StorageUnavailable(f"database unavailable: the batch was rolled back ({_detail(exc)})")
+def _fail(members: list[asyncio.Future[None]], exc: BaseException) -> None:
+    """Fail every transaction of a batch that was rolled back."""
+    error = StorageUnavailable(f"database unavailable: the batch was rolled back ({_detail(exc)})")
+    for member in members:
+        if not member.done():
+            member.set_exception(error)
 
 
 def _detail(exc: BaseException) -> BaseException:
@@ -415,7 +443,7 @@ def _checkpoint(connection: sqlite3.Connection, mode: str) -> int:
     return -1 if row is None else int(row[1])
 
 
-async def open_sqlite_storage(url: str, *, group_commit: bool = True) -> SqliteStorage:
+async def open_sqlite_storage(url: str, *, group_commit: bool = False) -> SqliteStorage:
     """Storage for a SQLite URL; an in-memory database gets its schema here."""
     engine = create_sqlite_engine(url)
     if is_memory_sqlite(url):
