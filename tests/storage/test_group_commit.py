@@ -192,10 +192,11 @@ async def test_closing_commits_the_open_batch(sqlite: SqliteStorage, path: Path)
     assert _committed_clients(path) == {"first", "last"}
 
 
-async def test_a_restart_handed_over_during_a_batch_runs_after_its_commit(
+async def test_a_restart_handed_over_during_a_batch_waits_for_its_commit(
     sqlite: SqliteStorage, path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Not inside the batch (the checkpoint would wait for this very writer)."""
+    """Not inside the batch (the checkpoint would wait for this very writer): the next
+    transaction that finds no batch open runs it, before it begins."""
     calls: list[tuple[str, int]] = []
     checkpoint = sqlite_module._checkpoint
 
@@ -212,9 +213,14 @@ async def test_a_restart_handed_over_during_a_batch_runs_after_its_commit(
                 await tx.clients.add(f.client("a"))
                 sqlite._restart_due = connection
 
-        await asyncio.gather(_register(sqlite, "first"), register_then_hand_over())
-        assert calls == [("RESTART", 2)]
+        await asyncio.gather(
+            _register(sqlite, "first"), register_then_hand_over(), _register(sqlite, "b")
+        )
+        assert calls == []  # "b" joined the open batch: no RESTART inside it
+        await _register(sqlite, "after")
+        assert calls == [("RESTART", 3)]
         assert sqlite._restart_due is None
+        assert _committed_clients(path) == {"first", "a", "b", "after"}
     finally:
         connection.close()
 
@@ -318,3 +324,34 @@ async def test_the_server_groups_commits_only_as_the_one_process(
         assert ctx.storage._group_commit is grouped
     finally:
         await ctx.storage.close()
+
+
+async def test_housekeeping_waits_while_a_transaction_restarts_the_log(
+    sqlite: SqliteStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The RESTART runs in a worker thread on the checkpoint connection: no PASSIVE pass
+    may use that connection at the same time."""
+    monkeypatch.setattr(sqlite_module, "CHECKPOINT_INTERVAL", 0.01)
+    modes: list[str] = []
+    checkpoint = sqlite_module._checkpoint
+
+    def recording(connection: sqlite3.Connection, mode: str) -> int:
+        modes.append(mode)
+        return checkpoint(connection, mode)
+
+    monkeypatch.setattr(sqlite_module, "_checkpoint", recording)
+    sqlite._no_restart_running.clear()  # as while a transaction's RESTART runs
+    task = asyncio.create_task(sqlite.housekeeping())
+    try:
+        await asyncio.sleep(0.1)
+        assert modes == []
+        sqlite._no_restart_running.set()
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if modes:
+                break
+        assert modes[:1] == ["PASSIVE"]
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task

@@ -13,8 +13,9 @@ Here a free lock is taken at once (barging), so the transactions that never susp
 straight through, and the queue, formed only while a holder is suspended, drains at the first
 free moment. A woken waiter that finds the lock taken again waits again in the same place in
 the queue. Mutual exclusion is unchanged. A waiter could in principle lose again and again to
-newcomers that suspend while holding the lock; here no holder suspends in the server (the
-RESTART checkpoint, which did, now runs on the loop's thread), so every wait is bounded.
+newcomers that suspend while holding the lock; here the only holder that suspends is a
+transaction running a handed-over RESTART checkpoint (a few milliseconds, about once a
+second at most), so every wait is bounded.
 ``acquire_nowait`` and ``release`` serve callbacks, which cannot wait (group commit).
 """
 

@@ -116,6 +116,9 @@ class SqliteStorage(Storage):
         # (which holds the lock anyway) runs that RESTART before it begins (housekeeping).
         self._restart_due: sqlite3.Connection | None = None
         self._restarted_at = -1  # the log's size at the last RESTART: no commit since
+        # Clear while a transaction's RESTART runs on the checkpoint connection.
+        self._no_restart_running = asyncio.Event()
+        self._no_restart_running.set()
         # Not on a shared in-memory connection either: its open batch would be everyone's.
         self._group_commit = group_commit and not shared
         # The transactions of the open batch (group commit) waiting for its COMMIT.
@@ -151,10 +154,10 @@ class SqliteStorage(Storage):
         loop = asyncio.get_running_loop()
         committed: asyncio.Future[None] | None = None
         async with self._lock, unavailable_as_storage_error():
+            if self._restart_due is not None and self._batch is None:
+                await self._restart_log()
             conn = self._connection()
             if not self._joins_batch(loop):
-                if self._restart_due is not None:
-                    self._restart_log()
                 try:
                     with conn.begin():
                         executor = DirectSqliteExecutor(conn, self._prepared)
@@ -187,8 +190,6 @@ class SqliteStorage(Storage):
         """This transaction's savepoint in the open batch (opened here if there is none)."""
         members = self._batch
         if members is None:
-            if self._restart_due is not None:
-                self._restart_log()
             # IMMEDIATE: the batch holds the write lock from its first read, so a write after
             # reads never has to upgrade a snapshot another process moved on from.
             _run(driver, "BEGIN IMMEDIATE")
@@ -242,13 +243,12 @@ class SqliteStorage(Storage):
         if self._batch is None:
             return  # already ended (aborted, or committed by ``close``)
         if not self._lock.acquire_nowait():
-            # A transaction holds the lock across an await (the server's never do): retry.
+            # Something holds the lock across an await (a RESTART does, but never while a
+            # batch is open; no transaction block does): retry.
             asyncio.get_running_loop().call_later(0.001, self._end_batch)
             return
         try:
             self._commit_batch()
-            if self._restart_due is not None:
-                self._restart_log()
         finally:
             self._lock.release()
 
@@ -307,12 +307,13 @@ class SqliteStorage(Storage):
         checkpoint copies the pages added since the ``PASSIVE`` one, while this process's
         transactions wait on the (asynchronous) lock instead of the loop waiting in a commit.
 
-        The thread hands that ``RESTART`` to the next transaction, which runs it on the loop's
-        thread before it begins, as soon as the ``PASSIVE`` one returns: handing the thread's
-        result back to a busy loop took ~170 ms (measured), and the ``RESTART`` had to copy
-        every page committed meanwhile while all transactions waited. If another process
-        (``--workers N``) is reading or writing, the ``RESTART`` gives up at once and is
-        tried again later; when it does run, that process's writers wait for it.
+        The thread hands that ``RESTART`` to the next transaction that finds no batch open,
+        which runs it (in a worker thread, holding the lock) before it begins, as soon as the
+        ``PASSIVE`` one returns: handing the thread's result back to a busy loop took ~170 ms
+        (measured), and the ``RESTART`` had to copy every page committed meanwhile while all
+        transactions waited. No ``PASSIVE`` pass starts while that ``RESTART`` runs. If
+        another process (``--workers N``) is reading or writing, the ``RESTART`` gives up at
+        once and is tried again later; when it does run, that process's writers wait for it.
         """
         url = self._engine.url
         if is_memory_sqlite(str(url)) or not url.database:
@@ -326,25 +327,26 @@ class SqliteStorage(Storage):
         try:
             while True:
                 await asyncio.sleep(CHECKPOINT_INTERVAL)
+                if not self._no_restart_running.is_set():
+                    continue  # a transaction's RESTART is using the connection
                 try:
-                    # A hand-over nobody ran yet (its batch was committed when full) is taken
-                    # back: the thread is about to use the connection, and hands it over
-                    # again if the log is still long.
+                    # A hand-over nobody ran yet is taken back: the thread is about to use
+                    # the connection, and hands it over again if the log is still long.
                     self._restart_due = None
                     await _in_thread(self._passive_checkpoint, connection)
                     if self._restart_due is not None and self._batch is None:
-                        # No transaction came by since (an idle process): restart here. (An
-                        # open batch runs it after its COMMIT instead.)
+                        # No transaction came by since (an idle process): restart here.
                         async with self._lock:
                             if self._restart_due is not None and self._batch is None:
-                                self._restart_log()
+                                await self._restart_log()
                 except sqlite3.Error as exc:
                     # The loop's connection falls back to checkpointing by itself.
                     log.warning("background checkpoint failed: %s", exc)
         finally:
-            # The loop's thread runs the handed-over RESTART, so it is not running now; and
-            # ``_in_thread`` waited for the thread's checkpoint.
+            # ``_in_thread`` waited for this task's checkpoint; a transaction's RESTART may
+            # still be running on the connection.
             self._restart_due = None
+            await self._no_restart_running.wait()
             await asyncio.shield(asyncio.to_thread(connection.close))
 
     def _passive_checkpoint(self, connection: sqlite3.Connection) -> int:
@@ -355,15 +357,20 @@ class SqliteStorage(Storage):
             self._restart_due = connection
         return log_pages
 
-    def _restart_log(self) -> None:
-        """On the loop's thread, holding the lock: the handed-over ``RESTART`` checkpoint."""
+    async def _restart_log(self) -> None:
+        """Holding the lock, with no batch open: the handed-over ``RESTART`` checkpoint, in a
+        worker thread. (On the loop's thread it froze the loop through its ``fsync``s: on a
+        database of a million tokens the code flow fell ~20 % with the server idle.)"""
         connection, self._restart_due = self._restart_due, None
-        if connection is None:
+        if connection is None or not self._no_restart_running.is_set():
             return
+        self._no_restart_running.clear()
         try:
-            self._restarted_at = _checkpoint(connection, "RESTART")
+            self._restarted_at = await _in_thread(_checkpoint, connection, "RESTART")
         except sqlite3.Error as exc:
             log.warning("background checkpoint failed: %s", exc)
+        finally:
+            self._no_restart_running.set()
 
     async def close(self) -> None:
         if self._batch is not None:
