@@ -13,6 +13,7 @@ import shutil
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,3 +100,19 @@ def now() -> datetime:
 async def seeded(storage: SqlStorage, now: datetime) -> Seed:
     """A client, a user and a grant between them, which codes and tokens refer to."""
     return await seed(storage, now)
+
+
+@pytest.fixture
+def checkpoint_modes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The mode of every checkpoint SQLite storage runs (``PASSIVE``, ``RESTART``), in order."""
+    from authgate.storage.sql import sqlite as sqlite_module
+
+    modes: list[str] = []
+    checkpoint = sqlite_module._checkpoint
+
+    def recording(connection: Any, mode: str) -> int:
+        modes.append(mode)
+        return checkpoint(connection, mode)
+
+    monkeypatch.setattr(sqlite_module, "_checkpoint", recording)
+    return modes

@@ -192,20 +192,16 @@ async def test_housekeeping_checkpoints_the_log_off_the_loop(
 
 
 async def test_housekeeping_starts_a_long_log_over(
-    sqlite: SqliteStorage, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    sqlite: SqliteStorage,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    checkpoint_modes: list[str],
 ) -> None:
     """Past RESTART_PAGES the task also runs a RESTART checkpoint (holding the storage's lock),
     so the next commit writes at the start of the log instead of growing it."""
     monkeypatch.setattr(sqlite_module, "CHECKPOINT_INTERVAL", 0.01)
     monkeypatch.setattr(sqlite_module, "RESTART_PAGES", 50)
-    modes: list[str] = []
-    checkpoint = sqlite_module._checkpoint
-
-    def recording(connection: sqlite3.Connection, mode: str) -> int:
-        modes.append(mode)
-        return checkpoint(connection, mode)
-
-    monkeypatch.setattr(sqlite_module, "_checkpoint", recording)
+    modes = checkpoint_modes
 
     def log_pages() -> int:
         probe = sqlite3.connect(tmp_path / "authgate.db")

@@ -327,19 +327,12 @@ async def test_the_server_groups_commits_only_as_the_one_process(
 
 
 async def test_housekeeping_waits_while_a_transaction_restarts_the_log(
-    sqlite: SqliteStorage, monkeypatch: pytest.MonkeyPatch
+    sqlite: SqliteStorage, monkeypatch: pytest.MonkeyPatch, checkpoint_modes: list[str]
 ) -> None:
     """The RESTART runs in a worker thread on the checkpoint connection: no PASSIVE pass
     may use that connection at the same time."""
     monkeypatch.setattr(sqlite_module, "CHECKPOINT_INTERVAL", 0.01)
-    modes: list[str] = []
-    checkpoint = sqlite_module._checkpoint
-
-    def recording(connection: sqlite3.Connection, mode: str) -> int:
-        modes.append(mode)
-        return checkpoint(connection, mode)
-
-    monkeypatch.setattr(sqlite_module, "_checkpoint", recording)
+    modes = checkpoint_modes
     sqlite._no_restart_running.clear()  # as while a transaction's RESTART runs
     task = asyncio.create_task(sqlite.housekeeping())
     try:
