@@ -29,6 +29,7 @@ __all__ = [
     "COMMAND_TIMEOUT",
     "CONNECT_TIMEOUT",
     "create_engine",
+    "driver_error",
     "is_memory_sqlite",
     "normalize_url",
     "unavailable_as_storage_error",
@@ -146,6 +147,10 @@ async def unavailable_as_storage_error() -> AsyncIterator[None]:
     try:
         yield
     except _UNAVAILABLE as exc:
-        # The driver's own message: SQLAlchemy's wrapper would add statement parameters.
-        detail = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-        raise StorageUnavailable(f"database unavailable: {detail}") from exc
+        raise StorageUnavailable(f"database unavailable: {driver_error(exc)}") from exc
+
+
+def driver_error(exc: BaseException) -> BaseException:
+    """The driver's own error, for messages and logs: SQLAlchemy's wrapper would add the
+    statement's parameters (which may hold token hashes)."""
+    return exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc

@@ -38,6 +38,7 @@ from authgate.storage.sql.client_cache import ClientCache
 from authgate.storage.sql.direct import DirectSqliteExecutor, Prepared, wrapped_error
 from authgate.storage.sql.engine import (
     _set_sqlite_pragmas,
+    driver_error,
     is_memory_sqlite,
     normalize_url,
     unavailable_as_storage_error,
@@ -264,7 +265,7 @@ class SqliteStorage(Storage):
                 _driver(conn).commit()
         except Exception as exc:
             log.warning(
-                "a batch of %d transactions was not committed: %s", len(members), _detail(exc)
+                "a batch of %d transactions was not committed: %s", len(members), driver_error(exc)
             )
             _fail(members, exc)
             self._discard_connection()
@@ -423,16 +424,11 @@ def _rolled_back(driver: sqlite3.Connection) -> bool:
 
 def _fail(members: list[asyncio.Future[None]], exc: BaseException) -> None:
     """Fail every transaction of a batch that was rolled back."""
-    error = StorageUnavailable(f"database unavailable: the batch was rolled back ({_detail(exc)})")
+    detail = driver_error(exc)
+    error = StorageUnavailable(f"database unavailable: the batch was rolled back ({detail})")
     for member in members:
         if not member.done():
             member.set_exception(error)
-
-
-def _detail(exc: BaseException) -> BaseException:
-    """The driver's own error: SQLAlchemy's wrapper would add the statement's parameters
-    (which may hold token hashes) to the message."""
-    return exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
 
 
 def _checkpoint_connection(database: str, uri: bool) -> sqlite3.Connection:
