@@ -1,19 +1,24 @@
-"""PostgreSQL on asyncpg directly (storage/sql/direct_pg.py): the transaction is one, textual
-SQL falls back to SQLAlchemy inside it, a failure rolls everything back, and a dead
-connection is a 503 that the pool recovers from. The contract suite covers the statements."""
+"""PostgreSQL on asyncpg directly (storage/sql/direct_pg.py): the transaction begins at its
+first write or lock and is one, textual SQL runs inside it, a failure rolls everything back,
+a dead connection is a 503 that the pool recovers from, and one found dead by a transaction's
+first round trip is replaced without failing. The contract suite covers the statements."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
+from sqlalchemy.exc import OperationalError
 
+from authgate.core.models import TokenHash
 from authgate.storage.base import StorageUnavailable
-from authgate.storage.sql import SqlStorage, create_engine, open_storage
-from authgate.storage.sql.direct_pg import _rowcount
+from authgate.storage.sql import SqlStorage, SqlTransaction, create_engine, open_storage
+from authgate.storage.sql.direct_pg import DirectAsyncpgExecutor, _rowcount
 
 from . import factories as f
 
@@ -43,10 +48,10 @@ def test_command_status_row_counts() -> None:
     assert _rowcount("SELECT") == -1
 
 
-async def test_sqlalchemy_fallback_commits_with_the_transaction(pg: SqlStorage) -> None:
+async def test_textual_sql_commits_with_the_transaction(pg: SqlStorage) -> None:
     async with pg.transaction() as tx:
         await tx.clients.add(f.client())
-        await tx.connection.execute(  # textual SQL: not prepared, runs through SQLAlchemy
+        await tx.connection.execute(  # textual SQL: not prepared, compiled when it runs
             text("UPDATE clients SET client_name = :name WHERE client_id = :id"),
             {"name": "renamed", "id": f.CLIENT_ID},
         )
@@ -92,8 +97,9 @@ async def test_a_killed_idle_connection_is_replaced_without_failing(
                 await asyncio.sleep(0.02)
     finally:
         await admin.dispose()
-    # The pooled connection is dead: the pool's pre-ping finds out before anything runs on
-    # it and opens a fresh one, so no request fails.
+    # The pooled connection is dead: the pool (or the transaction's first round trip) finds
+    # out before anything of the transaction runs on it and opens a fresh one, so no request
+    # fails.
     async with pg.transaction() as tx:
         await tx.throttle.hit("k", now, now - now)
         assert (await tx.connection.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid
@@ -124,3 +130,153 @@ async def test_a_connection_killed_mid_transaction_is_unavailable_then_replaced(
     # Work that started is never retried; the next transaction gets a fresh connection.
     async with pg.transaction() as tx:
         assert await tx.clients.list() == []
+
+
+def _begun(tx: SqlTransaction) -> bool:
+    executor = tx.connection
+    assert isinstance(executor, DirectAsyncpgExecutor)
+    return executor.begun
+
+
+async def test_reads_alone_open_no_transaction(pg: SqlStorage) -> None:
+    """READ COMMITTED gives every statement a fresh snapshot, inside a transaction or not: a
+    transaction that only reads needs no BEGIN and no COMMIT (two round trips fewer)."""
+    async with pg.transaction() as tx:
+        await tx.clients.add(f.client())
+    async with pg.transaction() as tx:
+        assert await tx.clients.get(f.CLIENT_ID) is not None
+        assert await tx.users.get("nobody") is None
+        assert not _begun(tx)
+        in_transaction = await tx.connection.execute(  # textual SQL begins, to be safe
+            text("SELECT now() = statement_timestamp()")
+        )
+        assert _begun(tx)
+        assert in_transaction.scalar_one() is False  # now() is the transaction's start
+
+
+async def test_the_first_write_begins_and_later_failure_undoes_it(
+    pg: SqlStorage, now: datetime
+) -> None:
+    async def read_write_fail() -> None:
+        async with pg.transaction() as tx:
+            assert await tx.clients.get(f.CLIENT_ID) is None
+            assert not _begun(tx)
+            await tx.clients.add(f.client())
+            assert _begun(tx)
+            await tx.throttle.hit("k", now, now - now)
+            raise Boom
+
+    with pytest.raises(Boom):
+        await read_write_fail()
+    async with pg.transaction() as tx:
+        assert await tx.clients.get(f.CLIENT_ID) is None
+        assert await tx.throttle.count("k", now, timedelta(minutes=1)) == 0
+
+
+async def test_a_locking_read_begins(pg: SqlStorage) -> None:
+    async with pg.transaction() as tx:
+        assert await tx.refresh_tokens.lock(TokenHash("unknown")) is None  # SELECT … FOR UPDATE
+        assert _begun(tx)
+
+
+async def test_connections_read_committed_whatever_the_database_default(
+    pg: SqlStorage, pg_url: str
+) -> None:
+    name = make_url(pg_url).database
+    admin = create_engine(pg_url)
+    try:
+        async with admin.begin() as conn:
+            await conn.execute(
+                text(f'ALTER DATABASE "{name}" SET default_transaction_isolation = serializable')
+            )
+        try:
+            fresh = SqlStorage(create_engine(pg_url))
+            try:
+                async with fresh.transaction() as tx:
+                    level = await tx.connection.execute(text("SHOW transaction_isolation"))
+                    assert level.scalar_one() == "read committed"
+            finally:
+                await fresh.close()
+        finally:
+            async with admin.begin() as conn:
+                await conn.execute(
+                    text(f'ALTER DATABASE "{name}" RESET default_transaction_isolation')
+                )
+    finally:
+        await admin.dispose()
+
+
+class _Lost(asyncpg.exceptions.ConnectionDoesNotExistError):
+    pass
+
+
+class _FakeConnection:
+    """A connection whose round trips fail (and which then reports itself closed) as told."""
+
+    def __init__(self, failures: list[BaseException]) -> None:
+        self.failures = failures
+        self.closed = False
+        self.sent: list[str] = []
+
+    async def execute(self, sql: str, *values: Any) -> str:
+        self.sent.append(sql)
+        if self.failures:
+            exc = self.failures.pop(0)
+            self.closed = not isinstance(exc, asyncio.TimeoutError)
+            raise exc
+        return "UPDATE 1"
+
+    fetch = execute
+
+    def is_closed(self) -> bool:
+        return self.closed
+
+    def terminate(self) -> None:
+        self.closed = True
+
+
+class _FakePool:
+    def __init__(self, *connections: _FakeConnection) -> None:
+        self.connections = list(connections)
+        self.released: list[tuple[_FakeConnection, bool]] = []
+
+    async def acquire(self) -> _FakeConnection:
+        return self.connections.pop(0)
+
+    async def release(self, connection: _FakeConnection, *, discard: bool = False) -> None:
+        self.released.append((connection, discard))
+
+
+def _executor(pool: _FakePool) -> DirectAsyncpgExecutor:
+    dialect = create_engine("postgresql://u@127.0.0.1/d").dialect
+    return DirectAsyncpgExecutor(pool.connections.pop(0), {}, dialect, pool)  # type: ignore[arg-type]
+
+
+async def test_a_connection_dead_at_the_first_round_trip_is_replaced() -> None:
+    dead, fresh = _FakeConnection([_Lost("gone")]), _FakeConnection([])
+    pool = _FakePool(dead, fresh)
+    executor = _executor(pool)
+    await executor.begin()
+    assert executor.connection is fresh and executor.begun
+    assert pool.released == [(dead, True)]
+    assert fresh.sent == ["BEGIN"]
+
+
+async def test_a_connection_lost_later_fails_the_transaction() -> None:
+    conn = _FakeConnection([])
+    pool = _FakePool(conn, _FakeConnection([]))
+    executor = _executor(pool)
+    await executor.begin()
+    conn.failures.append(_Lost("gone"))
+    with pytest.raises(OperationalError):
+        await executor.exec_driver_sql("UPDATE clients SET client_name = 'x'")
+    assert executor.broken and pool.released == []  # not retried: work may have started
+
+
+async def test_a_timeout_at_the_first_round_trip_is_not_retried() -> None:
+    hung = _FakeConnection([TimeoutError()])
+    pool = _FakePool(hung, _FakeConnection([]))
+    executor = _executor(pool)
+    with pytest.raises(OperationalError):
+        await executor.begin()
+    assert executor.broken and executor.connection is hung

@@ -94,7 +94,7 @@ async def test_unreachable_postgresql_is_unavailable_within_seconds() -> None:
 @pytest.mark.postgres
 async def test_a_statement_timeout_is_unavailable(pg_url: str) -> None:
     """asyncpg's command timeout bounds a hung database the same way."""
-    store = SqlStorageClass(create_engine(pg_url, command_timeout=0.2))
+    store = SqlStorageClass(create_engine(pg_url), command_timeout=0.2)
     try:
         with pytest.raises(StorageUnavailable):
             async with store.transaction() as tx:

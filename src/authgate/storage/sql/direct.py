@@ -84,7 +84,17 @@ class DirectResult:
 class Prepared:
     """One statement's SQL and how to convert its parameters and rows."""
 
-    __slots__ = ("binds", "defaults", "dml", "names", "results", "returns_rows", "row", "sql")
+    __slots__ = (
+        "binds",
+        "defaults",
+        "dml",
+        "names",
+        "plain_read",
+        "results",
+        "returns_rows",
+        "row",
+        "sql",
+    )
 
     def __init__(
         self, statement: Select[Any] | UpdateBase, dialect: Dialect, keys: Sequence[str] | None
@@ -112,6 +122,11 @@ class Prepared:
             columns = list(statement.selected_columns)
         self.returns_rows = bool(columns)
         self.dml = isinstance(statement, UpdateBase)
+        # A SELECT that neither writes nor locks: on PostgreSQL it needs no transaction of its
+        # own (direct_pg). SQLAlchemy keeps FOR UPDATE/SHARE only in this attribute.
+        self.plain_read = (
+            isinstance(statement, Select) and getattr(statement, "_for_update_arg", None) is None
+        )
         self.results: tuple[Processor, ...] = tuple(
             _result_processor(c.type, dialect) for c in columns
         )

@@ -1,47 +1,74 @@
-"""PostgreSQL transactions on asyncpg directly, with the repositories' statements prepared once.
+"""PostgreSQL transactions on asyncpg directly: asyncpg's own pool, the repositories' statements
+prepared once, and no round trip the transaction's meaning does not need (design note 0008).
 
-The counterpart of ``direct.py`` for PostgreSQL. SQLAlchemy's async layer runs every statement
-through a greenlet hop, an execution context and its result machinery; under the shared
-benchmark that cost the server several times what PostgreSQL itself did. Here SQLAlchemy still
-provides the pool (with its pre-ping and recycling) and compiles each statement once for the
-asyncpg dialect (``$n`` parameters with their casts, the same type conversions); the
-transaction and the statements run on the pooled asyncpg connection: ``BEGIN``, one
-``fetch``/``execute`` per statement (asyncpg keeps them prepared on the connection), ``COMMIT``.
+Under the shared benchmark each round trip to PostgreSQL cost the server ~130 µs of its own CPU
+(sending, waking up for the answer, resuming every coroutine of the request), more than the
+statements themselves. A userinfo request used to make four: SQLAlchemy's pool pinged the
+connection at checkout, then ``BEGIN``, the lookup and ``COMMIT``. Now:
 
-What is not prepared (textual SQL) runs through the SQLAlchemy connection inside the same
-transaction. Failures to reach the database become SQLAlchemy's ``OperationalError`` (so
-``StorageUnavailable``, HTTP 503) and the connection is discarded; constraint violations
-become ``IntegrityError``.
+- **No ping at checkout.** asyncpg's pool notices a connection the server closed (the socket's
+  end of file) and opens a new one. A connection found dead by the transaction's *first*
+  round trip is replaced and that round trip is sent again, once: with the next rule, the
+  first round trip is always a plain read or ``BEGIN``, so nothing of the transaction had
+  taken effect. A connection lost later fails the transaction (``StorageUnavailable``, 503);
+  work that may have started is never retried.
+- **``BEGIN`` only before the first statement that writes or locks.** Connections run at
+  ``READ COMMITTED`` (pinned by the connection's settings), where every statement of a
+  transaction reads a fresh snapshot anyway: a plain ``SELECT`` sent before ``BEGIN`` sees
+  exactly what it would have seen after it. So reads that come first run on their own, and a
+  transaction that only reads (userinfo, introspection) is a single round trip per statement,
+  with no ``BEGIN`` or ``COMMIT``. Anything else (``INSERT``/``UPDATE``/``DELETE``, ``SELECT
+  … FOR UPDATE``, textual SQL) opens the transaction first; ``COMMIT`` (or ``ROLLBACK``) ends
+  it as before.
+
+SQLAlchemy still compiles each statement once for the asyncpg dialect (``$n`` parameters, the
+same type conversions) and keeps its engine for migrations and maintenance. A statement that is
+not among the prepared ones is compiled when it runs. Failures to reach the database become
+SQLAlchemy's ``OperationalError`` (so ``StorageUnavailable``, HTTP 503) and the connection is
+closed; constraint violations become ``IntegrityError``.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import namedtuple
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import asynccontextmanager, suppress
+from typing import Any, Final
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import Dialect, Executable
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.dml import Insert, UpdateBase
+from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.selectable import Select
 
 from authgate.storage.sql.direct import DirectResult, Prepared, bind
+from authgate.storage.sql.engine import CONNECT_TIMEOUT, postgres_connect_args
 from authgate.storage.sql.executor import Result
 
-__all__ = ["DirectAsyncpgExecutor", "asyncpg_transaction"]
+__all__ = ["AsyncpgPool", "DirectAsyncpgExecutor", "asyncpg_transaction"]
+
+POOL_SIZE: Final = 20
+"""Connections per process at most (each PostgreSQL backend costs the server memory)."""
+
+ACQUIRE_TIMEOUT: Final = CONNECT_TIMEOUT * 2
+"""Seconds a transaction waits for a connection when all of the pool's are in use."""
+
+IDLE_LIFETIME: Final = 300.0
+"""Seconds an unused connection stays open."""
 
 _UNREACHABLE = (
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.InterfaceError,  # includes "the connection is closed"
+    # The protocol in a state it did not expect, e.g. a backend terminated while a statement
+    # was being sent: the connection cannot be trusted any more.
+    asyncpg.exceptions.InternalClientError,
     asyncpg.exceptions.QueryCanceledError,  # the server's statement_timeout
     OSError,
     asyncio.TimeoutError,  # asyncpg's command_timeout
 )
-
-
-class _Disconnected(Exception):
-    """The connection is unusable: the transaction context discards it."""
 
 
 def _translate(exc: BaseException, sql: str) -> Exception:
@@ -58,82 +85,217 @@ def _rowcount(status: str) -> int:
     return int(last) if last.isdigit() else -1
 
 
-class DirectAsyncpgExecutor:
-    """An ``Executor`` over the asyncpg connection of a SQLAlchemy ``AsyncConnection``."""
+async def _keep_session(_connection: Any) -> None:
+    """The pool's reset: authgate never changes a session's state (settings, ``LISTEN``,
+    advisory locks), so asyncpg's default reset query would be a wasted round trip on every
+    release. asyncpg still rolls back a transaction left open before calling this."""
 
-    __slots__ = ("_conn", "_pg", "_prepared", "broken", "used_sqlalchemy")
+
+class AsyncpgPool:
+    """asyncpg's pool, opened on first use with the engine's URL and authgate's timeouts, so
+    that a server can start while the database is down and report itself not ready."""
+
+    def __init__(self, engine: AsyncEngine, *, command_timeout: float | None) -> None:
+        _, options = engine.dialect.create_connect_args(engine.url)
+        # SQLAlchemy's name for asyncpg's statement cache size, if the URL sets it.
+        if "prepared_statement_cache_size" in options:
+            options["statement_cache_size"] = options.pop("prepared_statement_cache_size")
+        self._options: dict[str, Any] = {**options, **postgres_connect_args(command_timeout)}
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+
+    async def _opened(self) -> asyncpg.Pool:
+        async with self._opening:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    min_size=0,
+                    max_size=POOL_SIZE,
+                    max_inactive_connection_lifetime=IDLE_LIFETIME,
+                    reset=_keep_session,
+                    **self._options,
+                )
+        return self._pool
+
+    async def acquire(self) -> Any:
+        """A connection. Waiting for one is bounded only when the pool is exhausted: asyncpg
+        bounds a wait with a task of its own, a cost every transaction would pay (opening a
+        connection has its own timeout)."""
+        pool = self._pool or await self._opened()
+        in_use = pool.get_size() - pool.get_idle_size()
+        try:
+            if in_use < pool.get_max_size():
+                return await pool.acquire()
+            return await pool.acquire(timeout=ACQUIRE_TIMEOUT)
+        except (asyncpg.PostgresError, *_UNREACHABLE) as exc:
+            raise _translate(exc, "connect") from exc
+
+    async def release(self, connection: Any, *, discard: bool = False) -> None:
+        """Give the connection back; ``discard`` closes it first (its state is unknown)."""
+        if discard:
+            # A connection the server closed has already gone back to the pool by itself,
+            # leaving a proxy that refuses every call.
+            with suppress(asyncpg.exceptions.InterfaceError):
+                connection.terminate()
+        pool = self._pool
+        if pool is not None:
+            try:
+                await pool.release(connection)
+            except (asyncpg.PostgresError, *_UNREACHABLE):
+                pass  # asyncpg has closed it; the pool opens a new one when needed
+
+    async def ping(self) -> None:
+        """Raise ``OperationalError`` unless the database answers a trivial query."""
+        connection = await self.acquire()
+        answered = False
+        try:
+            await connection.fetchval("SELECT 1")
+            answered = True
+        except (asyncpg.PostgresError, *_UNREACHABLE) as exc:
+            raise _translate(exc, "SELECT 1") from exc
+        finally:
+            await self.release(connection, discard=not answered)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+class DirectAsyncpgExecutor:
+    """An ``Executor`` on one pooled asyncpg connection, opening the transaction only when a
+    statement needs one (module docstring)."""
+
+    __slots__ = ("_dialect", "_first", "_pool", "_prepared", "begun", "broken", "connection")
 
     def __init__(
-        self, conn: AsyncConnection, pg: Any, prepared: dict[Any, Prepared | None]
+        self,
+        connection: Any,
+        prepared: dict[Any, Prepared | None],
+        dialect: Dialect,
+        pool: AsyncpgPool,
     ) -> None:
-        self._conn = conn
-        self._pg = pg
+        self.connection = connection
         self._prepared = prepared
-        self.used_sqlalchemy = False
+        self._dialect = dialect
+        self._pool = pool
+        self._first = True  # no round trip made yet: a dead connection may be replaced
+        self.begun = False
         self.broken = False
 
     @property
     def dialect(self) -> Dialect:
-        return self._conn.dialect
+        return self._dialect
 
     async def execute(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
     ) -> Result:
-        bound = bind(self._prepared, statement, parameters, self._conn.dialect)
+        bound = bind(self._prepared, statement, parameters, self._dialect)
         if bound is None:
-            self.used_sqlalchemy = True
-            return await self._conn.execute(statement, parameters)
+            if not isinstance(statement, Select | UpdateBase):
+                return await self._execute_text(statement, parameters)
+            # Not among the prepared statements (or a parameter is missing): compiled now.
+            keys = tuple(parameters) if isinstance(statement, Insert) and parameters else None
+            prepared = Prepared(statement, self._dialect, keys)
+            bound = prepared, prepared.parameters(parameters)
         prepared, values = bound
-        try:
-            if prepared.returns_rows:
-                rows = prepared.rows(await self._pg.fetch(prepared.sql, *values))
-                return DirectResult(rows, len(rows) if prepared.dml else -1)
-            return DirectResult([], _rowcount(await self._pg.execute(prepared.sql, *values)))
-        except (asyncpg.PostgresError, *_UNREACHABLE) as exc:
-            self.broken = self.broken or isinstance(exc, _UNREACHABLE)
-            raise _translate(exc, prepared.sql) from exc
+        if not prepared.plain_read:
+            await self.begin()
+        if prepared.returns_rows:
+            rows = prepared.rows(await self._call("fetch", prepared.sql, values))
+            return DirectResult(rows, len(rows) if prepared.dml else -1)
+        return DirectResult([], _rowcount(await self._call("execute", prepared.sql, values)))
 
     async def exec_driver_sql(self, sql: str) -> None:
-        """Run SQL text as it is (tests and maintenance)."""
+        """Run SQL text as it is, inside the transaction (tests and maintenance)."""
+        await self.begin()
+        await self._call("execute", sql, [])
+
+    async def begin(self) -> None:
+        if not self.begun:
+            await self._call("execute", "BEGIN", [])
+            self.begun = True
+
+    async def end(self, *, commit: bool) -> None:
+        """``COMMIT`` or ``ROLLBACK`` the transaction, if it began. If that fails, the
+        connection's state is unknown: it is marked broken (closed on release)."""
+        if self.begun and not self.broken:
+            self.begun = False
+            try:
+                await self._call("execute", "COMMIT" if commit else "ROLLBACK", [])
+            except BaseException:
+                self.broken = True
+                raise
+
+    async def _execute_text(
+        self, statement: Executable, parameters: Mapping[str, Any] | None
+    ) -> Result:
+        """Textual SQL (tests and maintenance): compiled now, run inside the transaction."""
+        if not isinstance(statement, TextClause):
+            raise TypeError(f"cannot run {type(statement).__name__} on asyncpg directly")
+        compiled = statement.compile(dialect=self._dialect)
+        given = compiled.construct_params(dict(parameters or {}))
+        values = [given[name] for name in compiled.positiontup or ()]
+        await self.begin()
+        records, status = await self._call("_text", compiled.string, values)
+        if not records:
+            return DirectResult([], _rowcount(status))
+        row = namedtuple("Row", list(records[0].keys()), rename=True)  # type: ignore[misc]
+        return DirectResult([row._make(record.values()) for record in records], len(records))
+
+    async def _call(self, method: str, sql: str, values: list[Any]) -> Any:
+        """One round trip; on the transaction's first, a connection found dead is replaced
+        and the round trip sent again (nothing of the transaction had taken effect)."""
+        while True:
+            first, self._first = self._first, False
+            try:
+                if method == "_text":
+                    return await _run_text(self.connection, sql, values)
+                return await getattr(self.connection, method)(sql, *values)
+            except (asyncpg.PostgresError, *_UNREACHABLE) as exc:
+                if first and self._lost() and not isinstance(exc, asyncio.TimeoutError):
+                    await self._reconnect()
+                    continue
+                self.broken = self.broken or isinstance(exc, _UNREACHABLE) or self._lost()
+                raise _translate(exc, sql) from exc
+
+    def _lost(self) -> bool:
         try:
-            await self._pg.execute(sql)
-        except (asyncpg.PostgresError, *_UNREACHABLE) as exc:
-            self.broken = self.broken or isinstance(exc, _UNREACHABLE)
-            raise _translate(exc, sql) from exc
+            closed: bool = self.connection.is_closed()
+        except asyncpg.exceptions.InterfaceError:
+            return True  # closed, and already handed back to the pool by asyncpg
+        return closed
+
+    async def _reconnect(self) -> None:
+        await self._pool.release(self.connection, discard=True)
+        self.connection = await self._pool.acquire()
+
+
+async def _run_text(connection: Any, sql: str, values: list[Any]) -> tuple[list[Any], str]:
+    """Textual SQL: its rows and command status (two round trips; tests and maintenance)."""
+    statement = await connection.prepare(sql)
+    records = await statement.fetch(*values)
+    return records, statement.get_statusmsg()
 
 
 @asynccontextmanager
 async def asyncpg_transaction(
-    engine: AsyncEngine, prepared: dict[Any, Prepared | None]
+    pool: AsyncpgPool, prepared: dict[Any, Prepared | None], dialect: Dialect
 ) -> AsyncIterator[DirectAsyncpgExecutor]:
-    """``BEGIN`` … ``COMMIT`` (``ROLLBACK`` if the block raises) on a pooled connection.
-
-    A connection that failed is invalidated, so the pool opens a new one next time.
-    """
-    async with engine.connect() as conn:
-        fairy = await conn.get_raw_connection()
-        pg = fairy.driver_connection
-        if pg is None:  # pragma: no cover - a pooled connection always has one
-            raise OperationalError("connect", None, ConnectionError("no connection"))
-        executor = DirectAsyncpgExecutor(conn, pg, prepared)
-        transaction = pg.transaction()
+    """A transaction that begins at its first write or lock (module docstring) and commits
+    when the block ends, or rolls back if it raises. A connection that failed, or whose
+    transaction was interrupted by cancellation, is closed instead of returned: the server
+    rolls back whatever it held."""
+    executor = DirectAsyncpgExecutor(await pool.acquire(), prepared, dialect, pool)
+    reusable = False
+    try:
         try:
-            await transaction.start()
-            try:
-                yield executor
-                if executor.used_sqlalchemy and conn.in_transaction():
-                    await conn.commit()  # SQLAlchemy's part ran in a savepoint: release it
-            except BaseException:
-                if not executor.broken:
-                    if executor.used_sqlalchemy and conn.in_transaction():
-                        await conn.rollback()
-                    await transaction.rollback()
-                raise
-            await transaction.commit()
-        except _UNREACHABLE as exc:
-            await conn.invalidate(exc)
-            raise OperationalError("transaction", None, exc) from exc
-        except (OperationalError, DBAPIError):
-            if executor.broken:
-                await conn.invalidate()
+            yield executor
+        except Exception:
+            with suppress(OperationalError, DBAPIError):  # the block's error is the one to see
+                await executor.end(commit=False)
+            reusable = not executor.broken
             raise
+        await executor.end(commit=True)
+        reusable = not executor.broken
+    finally:
+        await pool.release(executor.connection, discard=not reusable)

@@ -32,6 +32,7 @@ __all__ = [
     "driver_error",
     "is_memory_sqlite",
     "normalize_url",
+    "postgres_connect_args",
     "unavailable_as_storage_error",
 ]
 
@@ -112,11 +113,7 @@ def create_engine(url: str, *, command_timeout: float | None = COMMAND_TIMEOUT) 
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         return engine
     if backend == "postgresql":
-        connect_args: dict[str, Any] = {
-            "timeout": CONNECT_TIMEOUT,
-            "command_timeout": command_timeout,
-            "server_settings": {"application_name": "authgate"},
-        }
+        connect_args = postgres_connect_args(command_timeout)
         return create_async_engine(
             async_url,
             pool_size=10,
@@ -128,6 +125,20 @@ def create_engine(url: str, *, command_timeout: float | None = COMMAND_TIMEOUT) 
             connect_args=connect_args,
         )
     raise ValueError(f"unsupported database backend {backend!r}")
+
+
+def postgres_connect_args(command_timeout: float | None) -> dict[str, Any]:
+    """asyncpg's connect arguments: bounded connect and statement times, and ``READ
+    COMMITTED`` whatever the server's default, which the storage relies on (every statement
+    reads a fresh snapshot; see ``direct_pg`` and ``refresh``)."""
+    return {
+        "timeout": CONNECT_TIMEOUT,
+        "command_timeout": command_timeout,
+        "server_settings": {
+            "application_name": "authgate",
+            "default_transaction_isolation": "read committed",
+        },
+    }
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

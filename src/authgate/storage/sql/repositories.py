@@ -22,8 +22,9 @@ from authgate.storage.sql.accounts import (
 )
 from authgate.storage.sql.client_cache import ClientCache
 from authgate.storage.sql.direct import Prepared
-from authgate.storage.sql.direct_pg import asyncpg_transaction
+from authgate.storage.sql.direct_pg import AsyncpgPool, asyncpg_transaction
 from authgate.storage.sql.engine import (
+    COMMAND_TIMEOUT,
     create_engine,
     normalize_url,
     unavailable_as_storage_error,
@@ -135,14 +136,19 @@ class SqlTransaction(Transaction):
 
 
 class SqlStorage(Storage):
-    """Transactions on an async SQLAlchemy engine (PostgreSQL through asyncpg: the statements
-    run prepared on the asyncpg connection, see ``direct_pg``). SQLite uses
-    ``sqlite.SqliteStorage`` instead (see ``executor``)."""
+    """Transactions on PostgreSQL. Through asyncpg (the default driver) they run on asyncpg's
+    own pool with the statements prepared, beginning only at their first write or lock
+    (``direct_pg``, design note 0008); through any other driver, on SQLAlchemy's async engine.
+    SQLite uses ``sqlite.SqliteStorage`` instead (see ``executor``)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, command_timeout: float | None = COMMAND_TIMEOUT):
         self._engine = engine
         self._prepared: dict[Any, Prepared | None] = {}
-        self._direct = engine.dialect.driver == "asyncpg"
+        self._pool = (
+            AsyncpgPool(engine, command_timeout=command_timeout)
+            if engine.dialect.driver == "asyncpg"
+            else None
+        )
 
     @property
     def engine(self) -> AsyncEngine:
@@ -156,10 +162,11 @@ class SqlStorage(Storage):
         Connection failures and timeouts, whether on connect, inside the block or on commit,
         become ``StorageUnavailable`` (the request may be retried later).
         """
-        if self._direct:
+        if self._pool is not None:
+            dialect = self._engine.dialect
             async with (
                 unavailable_as_storage_error(),
-                asyncpg_transaction(self._engine, self._prepared) as executor,
+                asyncpg_transaction(self._pool, self._prepared, dialect) as executor,
             ):
                 yield SqlTransaction(executor)
             return
@@ -168,14 +175,20 @@ class SqlStorage(Storage):
 
     async def ping(self) -> None:
         """Raise ``StorageUnavailable`` unless the database answers a trivial query."""
-        async with unavailable_as_storage_error(), self._engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        async with unavailable_as_storage_error():
+            if self._pool is not None:
+                await self._pool.ping()
+                return
+            async with self._engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
 
     async def housekeeping(self) -> None:
         """PostgreSQL needs none from us (autovacuum and checkpoints are the server's)."""
 
     async def close(self) -> None:
         """Close every pooled connection."""
+        if self._pool is not None:
+            await self._pool.close()
         await self._engine.dispose()
 
 
