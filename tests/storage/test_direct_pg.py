@@ -130,6 +130,7 @@ async def test_a_connection_killed_mid_transaction_is_unavailable_then_replaced(
     # Work that started is never retried; the next transaction gets a fresh connection.
     async with pg.transaction() as tx:
         assert await tx.clients.list() == []
+    assert pg._pool is not None and pg._pool._in_use == 0  # every connection was given back
 
 
 def _begun(tx: SqlTransaction) -> bool:
@@ -171,6 +172,7 @@ async def test_the_first_write_begins_and_later_failure_undoes_it(
     async with pg.transaction() as tx:
         assert await tx.clients.get(f.CLIENT_ID) is None
         assert await tx.throttle.count("k", now, timedelta(minutes=1)) == 0
+    assert pg._pool is not None and pg._pool._in_use == 0
 
 
 async def test_a_locking_read_begins(pg: SqlStorage) -> None:

@@ -133,25 +133,28 @@ class SqlClientRepository(ClientRepository):
         self,
         conn: Executor,
         cache: ClientCache | None = None,
-        data_version: Callable[[], int] | None = None,
+        data_version: Callable[[], int | None] | None = None,
     ) -> None:
         self._conn = conn
-        # SQLite only: clients kept between transactions while ``data_version`` is unchanged.
+        # Clients kept between transactions while ``data_version`` is unchanged (SQLite's
+        # counter of other connections' commits, or PostgreSQL's count of change notices);
+        # a ``data_version`` of None means "not now" (client_cache).
         self._cache = cache if data_version is not None else None
         self._data_version = data_version
 
     async def get(self, client_id: str) -> Client | None:
-        cache, version = self._cache, 0
+        cache, version = self._cache, None
         if cache is not None and self._data_version is not None:
             version = self._data_version()
-            cached = cache.get(client_id, version)
-            if cached is not None:
-                return cached
+            if version is not None:
+                cached = cache.get(client_id, version)
+                if cached is not None:
+                    return cached
         row = (await self._conn.execute(_GET_CLIENT, {"client_id": client_id})).first()
         if row is None:
             return None
         client = client_from_row(row)
-        if cache is not None:
+        if cache is not None and version is not None:
             cache.put(client, version)
         return client
 

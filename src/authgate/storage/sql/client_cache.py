@@ -16,7 +16,9 @@ cache holds at most ``MAX_CLIENTS`` clients, starting over when full. A cached `
 shared by every request that reads it, so it must never be changed in place (it is frozen;
 its ``metadata`` and ``jwks`` dicts are only ever read).
 
-PostgreSQL has no such counter, so its transactions read the client every time.
+PostgreSQL has no such counter. There, a trigger sends a notice on every committed change
+to the clients table, each process counts the notices it receives on a connection of its own
+(``client_notices``), and that count is the version (:class:`NotifiedClientCache`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Final
 
 from authgate.core.models import Client
 
-__all__ = ["ClientCache", "MAX_CLIENTS"]
+__all__ = ["ClientCache", "MAX_CLIENTS", "NotifiedClientCache"]
 
 MAX_CLIENTS: Final = 10_000
 
@@ -72,3 +74,21 @@ class ClientCache:
         self._clients.clear()
         self._version = None
         self._written = False
+
+
+class NotifiedClientCache(ClientCache):
+    """PostgreSQL's variant, shared by concurrent transactions. Versions are the count of
+    change notices (``client_notices.ClientNotices``): a committed change anywhere, including
+    this process, arrives as a notice and empties the cache. Only reads made before their
+    transaction began (so of committed rows only) use the cache: a transaction that wrote
+    reads its own uncommitted rows from the database, so there is nothing to track per
+    transaction."""
+
+    __slots__ = ()
+
+    def written(self) -> None:
+        """A write here is about to commit: forget now rather than at its notice."""
+        self.reset()
+
+    def end_transaction(self) -> None:
+        """Nothing to do: a committed change arrives as a notice."""

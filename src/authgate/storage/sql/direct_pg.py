@@ -44,6 +44,7 @@ from sqlalchemy.sql.dml import Insert, UpdateBase
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.selectable import Select
 
+from authgate.storage.sql.client_notices import ClientNotices
 from authgate.storage.sql.direct import DirectResult, Prepared, bind
 from authgate.storage.sql.engine import CONNECT_TIMEOUT, postgres_connect_args
 from authgate.storage.sql.executor import Result
@@ -103,6 +104,7 @@ class AsyncpgPool:
         self._options: dict[str, Any] = {**options, **postgres_connect_args(command_timeout)}
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
+        self._in_use = 0
 
     async def _opened(self) -> asyncpg.Pool:
         async with self._opening:
@@ -119,18 +121,22 @@ class AsyncpgPool:
     async def acquire(self) -> Any:
         """A connection. Waiting for one is bounded only when the pool is exhausted: asyncpg
         bounds a wait with a task of its own, a cost every transaction would pay (opening a
-        connection has its own timeout)."""
+        connection has its own timeout). Connections in use are counted here because the
+        pool's own counts walk every slot."""
         pool = self._pool or await self._opened()
-        in_use = pool.get_size() - pool.get_idle_size()
         try:
-            if in_use < pool.get_max_size():
-                return await pool.acquire()
-            return await pool.acquire(timeout=ACQUIRE_TIMEOUT)
+            if self._in_use < POOL_SIZE:
+                connection = await pool.acquire()
+            else:
+                connection = await pool.acquire(timeout=ACQUIRE_TIMEOUT)
         except (asyncpg.PostgresError, *_UNREACHABLE) as exc:
             raise _translate(exc, "connect") from exc
+        self._in_use += 1
+        return connection
 
     async def release(self, connection: Any, *, discard: bool = False) -> None:
         """Give the connection back; ``discard`` closes it first (its state is unknown)."""
+        self._in_use -= 1
         if discard:
             # A connection the server closed has already gone back to the pool by itself,
             # leaving a proxy that refuses every call.
@@ -142,6 +148,10 @@ class AsyncpgPool:
                 await pool.release(connection)
             except (asyncpg.PostgresError, *_UNREACHABLE):
                 pass  # asyncpg has closed it; the pool opens a new one when needed
+
+    async def connect(self) -> Any:
+        """A connection of its own, outside the pool, with the same settings."""
+        return await asyncpg.connect(**self._options)
 
     async def ping(self) -> None:
         """Raise ``OperationalError`` unless the database answers a trivial query."""
@@ -165,7 +175,16 @@ class DirectAsyncpgExecutor:
     """An ``Executor`` on one pooled asyncpg connection, opening the transaction only when a
     statement needs one (module docstring)."""
 
-    __slots__ = ("_dialect", "_first", "_pool", "_prepared", "begun", "broken", "connection")
+    __slots__ = (
+        "_dialect",
+        "_first",
+        "_notices",
+        "_pool",
+        "_prepared",
+        "begun",
+        "broken",
+        "connection",
+    )
 
     def __init__(
         self,
@@ -173,8 +192,10 @@ class DirectAsyncpgExecutor:
         prepared: dict[Any, Prepared | None],
         dialect: Dialect,
         pool: AsyncpgPool,
+        notices: ClientNotices | None = None,
     ) -> None:
         self.connection = connection
+        self._notices = notices
         self._prepared = prepared
         self._dialect = dialect
         self._pool = pool
@@ -185,6 +206,11 @@ class DirectAsyncpgExecutor:
     @property
     def dialect(self) -> Dialect:
         return self._dialect
+
+    def client_version(self) -> int | None:
+        """The client cache's version for a read now (``client_notices``)."""
+        notices = self._notices
+        return None if notices is None else notices.version(self.begun)
 
     async def execute(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
@@ -266,8 +292,13 @@ class DirectAsyncpgExecutor:
         return closed
 
     async def _reconnect(self) -> None:
-        await self._pool.release(self.connection, discard=True)
-        self.connection = await self._pool.acquire()
+        dead = self.connection
+        try:
+            self.connection = await self._pool.acquire()
+        except BaseException:
+            self.broken = True
+            raise
+        await self._pool.release(dead, discard=True)
 
 
 async def _run_text(connection: Any, sql: str, values: list[Any]) -> tuple[list[Any], str]:
@@ -279,13 +310,16 @@ async def _run_text(connection: Any, sql: str, values: list[Any]) -> tuple[list[
 
 @asynccontextmanager
 async def asyncpg_transaction(
-    pool: AsyncpgPool, prepared: dict[Any, Prepared | None], dialect: Dialect
+    pool: AsyncpgPool,
+    prepared: dict[Any, Prepared | None],
+    dialect: Dialect,
+    notices: ClientNotices | None = None,
 ) -> AsyncIterator[DirectAsyncpgExecutor]:
     """A transaction that begins at its first write or lock (module docstring) and commits
     when the block ends, or rolls back if it raises. A connection that failed, or whose
     transaction was interrupted by cancellation, is closed instead of returned: the server
     rolls back whatever it held."""
-    executor = DirectAsyncpgExecutor(await pool.acquire(), prepared, dialect, pool)
+    executor = DirectAsyncpgExecutor(await pool.acquire(), prepared, dialect, pool, notices)
     reusable = False
     try:
         try:

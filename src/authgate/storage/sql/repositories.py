@@ -20,7 +20,8 @@ from authgate.storage.sql.accounts import (
     SqlGrantRepository,
     SqlUserRepository,
 )
-from authgate.storage.sql.client_cache import ClientCache
+from authgate.storage.sql.client_cache import ClientCache, NotifiedClientCache
+from authgate.storage.sql.client_notices import ClientNotices
 from authgate.storage.sql.direct import Prepared
 from authgate.storage.sql.direct_pg import AsyncpgPool, asyncpg_transaction
 from authgate.storage.sql.engine import (
@@ -71,7 +72,7 @@ class SqlTransaction(Transaction):
         self,
         conn: Executor,
         client_cache: ClientCache | None = None,
-        data_version: Callable[[], int] | None = None,
+        data_version: Callable[[], int | None] | None = None,
     ) -> None:
         self._conn = conn
         self._client_cache = client_cache
@@ -149,6 +150,9 @@ class SqlStorage(Storage):
             if engine.dialect.driver == "asyncpg"
             else None
         )
+        # Clients in memory while change notices are heard (housekeeping listens).
+        self._notices = None if self._pool is None else ClientNotices(self._pool.connect)
+        self._clients = NotifiedClientCache()
 
     @property
     def engine(self) -> AsyncEngine:
@@ -166,9 +170,9 @@ class SqlStorage(Storage):
             dialect = self._engine.dialect
             async with (
                 unavailable_as_storage_error(),
-                asyncpg_transaction(self._pool, self._prepared, dialect) as executor,
+                asyncpg_transaction(self._pool, self._prepared, dialect, self._notices) as executor,
             ):
-                yield SqlTransaction(executor)
+                yield SqlTransaction(executor, self._clients, executor.client_version)
             return
         async with unavailable_as_storage_error(), self._engine.begin() as conn:
             yield SqlTransaction(conn)
@@ -183,7 +187,10 @@ class SqlStorage(Storage):
                 await conn.execute(text("SELECT 1"))
 
     async def housekeeping(self) -> None:
-        """PostgreSQL needs none from us (autovacuum and checkpoints are the server's)."""
+        """Listen for changes to clients, so they can be kept in memory (``client_notices``).
+        Vacuuming and checkpoints are PostgreSQL's own."""
+        if self._notices is not None:
+            await self._notices.run()
 
     async def close(self) -> None:
         """Close every pooled connection."""
