@@ -75,7 +75,7 @@ async def _rename_unannounced(admin: AsyncEngine, name: str) -> None:
     async with admin.begin() as conn:
         await conn.execute(text("ALTER TABLE clients DISABLE TRIGGER clients_changed"))
         await conn.execute(text("UPDATE clients SET client_name = :n"), {"n": name})
-        await conn.execute(text("ALTER TABLE clients ENABLE TRIGGER clients_changed"))
+        await conn.execute(text("ALTER TABLE clients ENABLE ALWAYS TRIGGER clients_changed"))
 
 
 async def test_a_client_is_served_from_memory_while_listening(
@@ -101,17 +101,21 @@ class Boom(Exception):
     pass
 
 
-async def test_a_rolled_back_change_is_not_announced_and_not_cached(
+async def test_a_rolled_back_change_read_inside_its_transaction_is_never_cached(
     listening: SqlStorage,
 ) -> None:
-    async def delete_then_fail() -> None:
+    """The cache is empty (a fresh count), so a read that stored its result would store the
+    uncommitted name."""
+
+    async def rename_read_fail() -> None:
         async with listening.transaction() as tx:
-            await tx.clients.delete(f.CLIENT_ID)
-            assert await tx.clients.get(f.CLIENT_ID) is None  # its own write, not the cache
+            await tx.connection.execute(text("UPDATE clients SET client_name = 'uncommitted'"))
+            client = await tx.clients.get(f.CLIENT_ID)
+            assert client is not None and client.client_name == "uncommitted"  # its own write
             raise Boom
 
     with pytest.raises(Boom):
-        await delete_then_fail()
+        await rename_read_fail()
     assert await _name(listening) == "first"
 
 
@@ -135,7 +139,7 @@ async def test_reads_inside_a_begun_transaction_skip_the_cache(
 async def test_a_lost_listener_stops_the_cache_until_it_listens_again(
     listening: SqlStorage, admin: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(notices_module, "RETRY_INTERVAL", 0.05)
+    monkeypatch.setattr(notices_module, "RETRY_INTERVAL", 0.5)
     assert await _name(listening) == "first"
     before = _version(listening)
     async with admin.connect() as conn:  # every other backend of this database, listener too
@@ -153,14 +157,78 @@ async def test_a_lost_listener_stops_the_cache_until_it_listens_again(
     assert await _name(listening) == "again"  # a fresh count: the old entries are gone
 
 
+async def test_heartbeats_that_do_not_arrive_stop_the_cache(
+    pg: SqlStorage, admin: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As behind a pooler that does not forward notices: the connection answers, notices
+    never come."""
+    monkeypatch.setattr(notices_module, "PING_INTERVAL", 0.05)
+    monkeypatch.setattr(notices_module, "PING_TIMEOUT", 0.2)
+    monkeypatch.setattr(notices_module, "RETRY_INTERVAL", 60)
+    notices = pg._notices
+    assert notices is not None
+    task = asyncio.create_task(pg.housekeeping())
+    try:
+        await _until(lambda: _version(pg) is not None)
+
+        async def lost_in_the_pooler(channel: str, payload: str) -> None:
+            pass
+
+        monkeypatch.setattr(notices, "_notify", lost_in_the_pooler)
+        await _until(lambda: _version(pg) is None)
+        await _rename_unannounced(admin, "unannounced")
+        assert await _name(pg) == "unannounced"
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def test_a_disabled_trigger_stops_the_cache(
+    pg: SqlStorage, admin: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(notices_module, "PING_INTERVAL", 0.05)
+    monkeypatch.setattr(notices_module, "RETRY_INTERVAL", 0.05)
+    task = asyncio.create_task(pg.housekeeping())
+    try:
+        await _until(lambda: _version(pg) is not None)
+        async with admin.begin() as conn:
+            await conn.execute(text("ALTER TABLE clients DISABLE TRIGGER clients_changed"))
+        try:
+            await _until(lambda: _version(pg) is None)
+            await asyncio.sleep(0.2)  # retries keep failing while it is disabled
+            assert _version(pg) is None
+        finally:
+            async with admin.begin() as conn:
+                await conn.execute(
+                    text("ALTER TABLE clients ENABLE ALWAYS TRIGGER clients_changed")
+                )
+        await _until(lambda: _version(pg) is not None)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def test_no_client_stays_in_memory_longer_than_the_maximum_age(
+    listening: SqlStorage, admin: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert await _name(listening) == "first"
+    await _rename_unannounced(admin, "unannounced")
+    assert await _name(listening) == "first"
+    monkeypatch.setattr(notices_module, "MAX_AGE", 0.05)
+    await asyncio.sleep(0.06)
+    assert await _name(listening) == "unannounced"
+
+
 async def test_migration_0010_adds_one_statement_trigger(
     pg: SqlStorage, admin: AsyncEngine
 ) -> None:
     async with admin.connect() as conn:
         found = await conn.execute(
             text(
-                "SELECT tgname FROM pg_trigger "
+                "SELECT tgname, tgenabled::text FROM pg_trigger "
                 "WHERE tgrelid = 'clients'::regclass AND NOT tgisinternal"
             )
         )
-        assert [row[0] for row in found] == ["clients_changed"]
+        assert [tuple(row) for row in found] == [("clients_changed", "A")]  # ALWAYS

@@ -6,18 +6,20 @@ first round trip is replaced without failing. The contract suite covers the stat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import make_url, select, text
 from sqlalchemy.exc import OperationalError
 
 from authgate.core.models import TokenHash
 from authgate.storage.base import StorageUnavailable
-from authgate.storage.sql import SqlStorage, SqlTransaction, create_engine, open_storage
+from authgate.storage.sql import SqlStorage, SqlTransaction, create_engine, direct_pg, open_storage
+from authgate.storage.sql.direct import Prepared
 from authgate.storage.sql.direct_pg import DirectAsyncpgExecutor, _rowcount
 
 from . import factories as f
@@ -282,3 +284,95 @@ async def test_a_timeout_at_the_first_round_trip_is_not_retried() -> None:
     with pytest.raises(OperationalError):
         await executor.begin()
     assert executor.broken and executor.connection is hung
+
+
+async def test_a_block_that_swallows_a_lost_connection_cannot_end_normally(
+    pg: SqlStorage, pg_url: str
+) -> None:
+    """Its writes are gone with the connection: leaving the block must not look like a commit."""
+    admin = create_engine(pg_url)
+
+    async def swallow() -> None:
+        async with pg.transaction() as tx:
+            await tx.clients.add(f.client())
+            pid = (await tx.connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            async with admin.connect() as conn:
+                await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            with contextlib.suppress(OperationalError):
+                for _ in range(100):
+                    await tx.clients.list()
+                    await asyncio.sleep(0.02)
+
+    try:
+        with pytest.raises(StorageUnavailable):
+            await swallow()
+    finally:
+        await admin.dispose()
+    async with pg.transaction() as tx:
+        assert await tx.clients.get(f.CLIENT_ID) is None
+    assert pg._pool is not None and pg._pool._in_use == 0
+
+
+async def test_a_failed_commit_is_unavailable_and_gives_the_connection_back(
+    pg: SqlStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def commit_fails() -> None:
+        async with pg.transaction() as tx:
+            await tx.clients.add(f.client())
+            executor = tx.connection
+            assert isinstance(executor, DirectAsyncpgExecutor)
+            target = executor.connection._con
+            real = asyncpg.connection.Connection.execute
+
+            async def execute(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
+                if self is target and sql == "COMMIT":
+                    self.terminate()
+                    raise asyncpg.exceptions.ConnectionDoesNotExistError("lost at commit")
+                return await real(self, sql, *args, **kwargs)
+
+            monkeypatch.setattr(asyncpg.connection.Connection, "execute", execute)
+
+    with pytest.raises(StorageUnavailable):
+        await commit_fails()
+    assert pg._pool is not None and pg._pool._in_use == 0
+    async with pg.transaction() as tx:
+        assert await tx.clients.get(f.CLIENT_ID) is None
+
+
+async def test_a_burst_beyond_the_pool_waits_a_bounded_time(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Callers that arrive together count as waiting once the pool is exhausted."""
+    monkeypatch.setattr(direct_pg, "POOL_SIZE", 2)
+    monkeypatch.setattr(direct_pg, "ACQUIRE_TIMEOUT", 0.2)
+    store = SqlStorage(create_engine(pg_url))
+    assert store._pool is not None
+    try:
+        first = await asyncio.gather(*(store._pool.acquire() for _ in range(2)))
+
+        async def third() -> None:
+            async with store.transaction() as tx:
+                await tx.clients.list()
+
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(StorageUnavailable):
+            await third()
+        assert asyncio.get_running_loop().time() - started < 2
+        for connection in first:
+            await store._pool.release(connection)
+        assert store._pool._in_use == 0
+    finally:
+        await asyncio.wait_for(store.close(), 5)  # a leaked connection would hang close()
+
+
+def test_only_selects_that_neither_write_nor_lock_run_before_begin() -> None:
+    from authgate.storage.sql import refresh, tokens
+    from authgate.storage.sql.schema import clients
+
+    dialect = create_engine("postgresql://u@127.0.0.1/d").dialect
+    assert Prepared(select(clients), dialect, None).plain_read
+    for locking in (refresh._LOCK, refresh._LOCK_FAMILY):
+        assert not Prepared(locking, dialect, None).plain_read
+    for write in (refresh._ROTATE, refresh._REVOKE_FAMILY, tokens._CONSUME_CODE):
+        assert not Prepared(write, dialect, None).plain_read
+    assert not Prepared(clients.insert(), dialect, ("client_id",)).plain_read

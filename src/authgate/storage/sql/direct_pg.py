@@ -67,15 +67,21 @@ _UNREACHABLE = (
     # was being sent: the connection cannot be trusted any more.
     asyncpg.exceptions.InternalClientError,
     asyncpg.exceptions.QueryCanceledError,  # the server's statement_timeout
+    # Too many connections, out of memory or disk; shutting down or starting up (class 53
+    # and 57 errors): the database cannot serve now, whatever the request.
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.OperatorInterventionError,
     OSError,
     asyncio.TimeoutError,  # asyncpg's command_timeout
 )
 
 
-def _translate(exc: BaseException, sql: str) -> Exception:
-    if isinstance(exc, asyncpg.exceptions.IntegrityConstraintViolationError):
+def _translate(exc: BaseException, sql: str, *, lost: bool = False) -> Exception:
+    """SQLAlchemy's type for a driver error: ``OperationalError`` (so a 503) whenever the
+    database cannot be reached or the connection was lost, whatever the error said."""
+    if isinstance(exc, asyncpg.exceptions.IntegrityConstraintViolationError) and not lost:
         return IntegrityError(sql, None, exc)
-    if isinstance(exc, _UNREACHABLE):
+    if lost or isinstance(exc, _UNREACHABLE):
         return OperationalError(sql, None, exc)
     return DBAPIError(sql, None, exc)
 
@@ -124,15 +130,18 @@ class AsyncpgPool:
         connection has its own timeout). Connections in use are counted here because the
         pool's own counts walk every slot."""
         pool = self._pool or await self._opened()
-        try:
-            if self._in_use < POOL_SIZE:
-                connection = await pool.acquire()
-            else:
-                connection = await pool.acquire(timeout=ACQUIRE_TIMEOUT)
-        except (asyncpg.PostgresError, *_UNREACHABLE) as exc:
-            raise _translate(exc, "connect") from exc
+        # The slot is counted before the wait, so a burst of callers sees the pool exhausted.
+        waits = self._in_use >= POOL_SIZE
         self._in_use += 1
-        return connection
+        try:
+            if waits:
+                return await pool.acquire(timeout=ACQUIRE_TIMEOUT)
+            return await pool.acquire()
+        except BaseException as exc:
+            self._in_use -= 1
+            if isinstance(exc, (asyncpg.PostgresError, *_UNREACHABLE)):
+                raise _translate(exc, "connect") from exc
+            raise
 
     async def release(self, connection: Any, *, discard: bool = False) -> None:
         """Give the connection back; ``discard`` closes it first (its state is unknown)."""
@@ -152,6 +161,18 @@ class AsyncpgPool:
     async def connect(self) -> Any:
         """A connection of its own, outside the pool, with the same settings."""
         return await asyncpg.connect(**self._options)
+
+    async def notify(self, channel: str, payload: str) -> None:
+        """``pg_notify`` on a pooled connection (delivered at once: no transaction)."""
+        connection = await self.acquire()
+        sent = False
+        try:
+            await connection.execute("SELECT pg_notify($1, $2)", channel, payload)
+            sent = True
+        except (asyncpg.PostgresError, *_UNREACHABLE) as exc:
+            raise _translate(exc, "pg_notify") from exc
+        finally:
+            await self.release(connection, discard=not sent)
 
     async def ping(self) -> None:
         """Raise ``OperationalError`` unless the database answers a trivial query."""
@@ -244,7 +265,12 @@ class DirectAsyncpgExecutor:
     async def end(self, *, commit: bool) -> None:
         """``COMMIT`` or ``ROLLBACK`` the transaction, if it began. If that fails, the
         connection's state is unknown: it is marked broken (closed on release)."""
-        if self.begun and not self.broken:
+        if self.begun and self.broken:
+            self.begun = False
+            if commit:  # never leave a block normally with its writes silently undone
+                raise OperationalError("COMMIT", None, ConnectionError("connection lost"))
+            return
+        if self.begun:
             self.begun = False
             try:
                 await self._call("execute", "COMMIT" if commit else "ROLLBACK", [])
@@ -281,8 +307,9 @@ class DirectAsyncpgExecutor:
                 if first and self._lost() and not isinstance(exc, asyncio.TimeoutError):
                     await self._reconnect()
                     continue
-                self.broken = self.broken or isinstance(exc, _UNREACHABLE) or self._lost()
-                raise _translate(exc, sql) from exc
+                lost = self._lost()
+                self.broken = self.broken or lost or isinstance(exc, _UNREACHABLE)
+                raise _translate(exc, sql, lost=lost) from exc
 
     def _lost(self) -> bool:
         try:

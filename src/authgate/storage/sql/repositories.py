@@ -151,7 +151,9 @@ class SqlStorage(Storage):
             else None
         )
         # Clients in memory while change notices are heard (housekeeping listens).
-        self._notices = None if self._pool is None else ClientNotices(self._pool.connect)
+        self._notices = (
+            None if self._pool is None else ClientNotices(self._pool.connect, self._pool.notify)
+        )
         self._clients = NotifiedClientCache()
 
     @property

@@ -3,7 +3,9 @@ channel when it commits, so that each server process can keep clients in memory 
 them as soon as any process (or an administrator's SQL) changes one (design note 0008).
 
 A statement-level trigger: one notice per statement, whatever it changed (notices of one
-transaction with the same payload are folded into one by PostgreSQL). SQLite needs none: its
+transaction with the same payload are folded into one by PostgreSQL). Enabled ALWAYS, so it
+fires in replication sessions too (``session_replication_role = replica``); the servers stop
+caching clients while it is disabled. SQLite needs none: its
 processes see other processes' commits through ``PRAGMA data_version``.
 
 Revision ID: 0010
@@ -44,6 +46,7 @@ def upgrade() -> None:
         return
     op.execute(_FUNCTION)
     op.execute(_TRIGGER)
+    op.execute("ALTER TABLE clients ENABLE ALWAYS TRIGGER clients_changed")
 
 
 def downgrade() -> None:
