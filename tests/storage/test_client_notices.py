@@ -5,6 +5,7 @@ while nobody listens, and reads inside a transaction that began never use the ca
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
@@ -41,14 +42,23 @@ async def pg(pg_url: str, admin: AsyncEngine) -> AsyncIterator[SqlStorage]:
     await store.close()
 
 
+@contextlib.asynccontextmanager
+async def _housekeeping(store: SqlStorage) -> AsyncIterator[None]:
+    """The storage's housekeeping (the listener) running for the block, as the server runs it."""
+    task = asyncio.create_task(store.housekeeping())
+    try:
+        await _until(lambda: _version(store) is not None)
+        yield
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
 @pytest.fixture
 async def listening(pg: SqlStorage) -> AsyncIterator[SqlStorage]:
-    task = asyncio.create_task(pg.housekeeping())
-    await _until(lambda: _version(pg) is not None)
-    yield pg
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    async with _housekeeping(pg):
+        yield pg
 
 
 def _version(store: SqlStorage) -> int | None:
@@ -167,9 +177,7 @@ async def test_heartbeats_that_do_not_arrive_stop_the_cache(
     monkeypatch.setattr(notices_module, "RETRY_INTERVAL", 60)
     notices = pg._notices
     assert notices is not None
-    task = asyncio.create_task(pg.housekeeping())
-    try:
-        await _until(lambda: _version(pg) is not None)
+    async with _housekeeping(pg):
 
         async def lost_in_the_pooler(channel: str, payload: str) -> None:
             pass
@@ -178,10 +186,6 @@ async def test_heartbeats_that_do_not_arrive_stop_the_cache(
         await _until(lambda: _version(pg) is None)
         await _rename_unannounced(admin, "unannounced")
         assert await _name(pg) == "unannounced"
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
 
 
 async def test_a_disabled_trigger_stops_the_cache(
@@ -189,9 +193,7 @@ async def test_a_disabled_trigger_stops_the_cache(
 ) -> None:
     monkeypatch.setattr(notices_module, "PING_INTERVAL", 0.05)
     monkeypatch.setattr(notices_module, "RETRY_INTERVAL", 0.05)
-    task = asyncio.create_task(pg.housekeeping())
-    try:
-        await _until(lambda: _version(pg) is not None)
+    async with _housekeeping(pg):
         async with admin.begin() as conn:
             await conn.execute(text("ALTER TABLE clients DISABLE TRIGGER clients_changed"))
         try:
@@ -204,10 +206,6 @@ async def test_a_disabled_trigger_stops_the_cache(
                     text("ALTER TABLE clients ENABLE ALWAYS TRIGGER clients_changed")
                 )
         await _until(lambda: _version(pg) is not None)
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
 
 
 async def test_no_client_stays_in_memory_longer_than_the_maximum_age(
