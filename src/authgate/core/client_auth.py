@@ -43,7 +43,7 @@ def _parse_basic(header: str) -> tuple[str, str]:
         raise InvalidClient("malformed Basic credentials", basic=True)
     raw_id, _, raw_secret = decoded.partition(":")
     client_id, secret = unquote_plus(raw_id), unquote_plus(raw_secret)
-    if not client_id:
+    if not client_id or "\x00" in client_id or "\x00" in secret:
         raise InvalidClient("malformed Basic credentials", basic=True)
     return client_id, secret
 
