@@ -164,27 +164,23 @@ class AsyncpgPool:
 
     async def notify(self, channel: str, payload: str) -> None:
         """``pg_notify`` on a pooled connection (delivered at once: no transaction)."""
-        connection = await self.acquire()
-        sent = False
-        try:
-            await connection.execute("SELECT pg_notify($1, $2)", channel, payload)
-            sent = True
-        except (asyncpg.PostgresError, *_UNREACHABLE) as exc:
-            raise _translate(exc, "pg_notify") from exc
-        finally:
-            await self.release(connection, discard=not sent)
+        await self._run_alone("SELECT pg_notify($1, $2)", channel, payload)
 
     async def ping(self) -> None:
         """Raise ``OperationalError`` unless the database answers a trivial query."""
+        await self._run_alone("SELECT 1")
+
+    async def _run_alone(self, sql: str, *args: Any) -> None:
+        """One statement outside any transaction; a connection that failed it is closed."""
         connection = await self.acquire()
-        answered = False
+        done = False
         try:
-            await connection.fetchval("SELECT 1")
-            answered = True
+            await connection.execute(sql, *args)
+            done = True
         except (asyncpg.PostgresError, *_UNREACHABLE) as exc:
-            raise _translate(exc, "SELECT 1") from exc
+            raise _translate(exc, sql) from exc
         finally:
-            await self.release(connection, discard=not answered)
+            await self.release(connection, discard=not done)
 
     async def close(self) -> None:
         if self._pool is not None:
