@@ -11,20 +11,37 @@ import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Connection, bindparam, insert, select, text
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.exc import IntegrityError, NoResultFound, StatementError
 
 from authgate.core.models import TokenHash
 from authgate.storage.base import DuplicateError, StorageUnavailable
 from authgate.storage.sql import sqlite as sqlite_module
-from authgate.storage.sql.direct import MAX_PREPARED, DirectResult, DirectSqliteExecutor
+from authgate.storage.sql.direct import (
+    MAX_PREPARED,
+    DirectResult,
+    DirectSqliteExecutor,
+    _bind_processor,
+    _result_processor,
+)
 from authgate.storage.sql.rows import code_values, refresh_token_values
-from authgate.storage.sql.schema import clients, codes, refresh_tokens, token_families
+from authgate.storage.sql.schema import (
+    JsonObject,
+    StrTuple,
+    UtcDateTime,
+    clients,
+    codes,
+    metadata,
+    refresh_tokens,
+    token_families,
+)
 from authgate.storage.sql.sqlite import (
     FALLBACK_CHECKPOINT_PAGES,
     SqliteStorage,
@@ -45,6 +62,49 @@ async def sqlite(
     await f.seed(storage, now)  # type: ignore[arg-type]
     yield storage
     await storage.close()
+
+
+_SAMPLES: dict[type, list[Any]] = {
+    UtcDateTime: [None, datetime(2026, 11, 21, 20, 1, 2, 345678, tzinfo=UTC)],
+    StrTuple: [None, (), ("openid", "profile", "é")],
+    JsonObject: [None, {}, {"a": [1, "x"], "b": None}],
+}
+_STORED: dict[type, list[Any]] = {
+    UtcDateTime: [None, 1795294001.56913, 1795294001],
+    StrTuple: [None, "[]", '["openid","profile"]'],
+    JsonObject: [None, "{}", '{"a":[1,"x"]}'],
+}
+
+
+@pytest.mark.parametrize("dialect", [sqlite_dialect.dialect(), asyncpg_dialect()])
+def test_direct_conversions_equal_sqlalchemys(dialect: Any) -> None:
+    """Our own column types convert directly (one call, no SQLAlchemy wrapper) to exactly
+    what SQLAlchemy's processors give, parameters and results, on both dialects."""
+    types = {type(c.type) for t in metadata.tables.values() for c in t.columns}
+    assert {UtcDateTime, StrTuple, JsonObject} <= types
+    for column_type in (UtcDateTime(), StrTuple(), JsonObject()):
+        direct_bind = _bind_processor(column_type, dialect)
+        assert direct_bind is type(column_type).direct_bind
+        sa_bind = column_type.dialect_impl(dialect).bind_processor(dialect)
+        for value in _SAMPLES[type(column_type)]:
+            expected = sa_bind(value) if sa_bind else value
+            assert direct_bind(value) == expected
+            assert type(direct_bind(value)) is type(expected)
+        direct_result = _result_processor(column_type, dialect)
+        assert direct_result is type(column_type).direct_result
+        # The result type's OID on PostgreSQL: double precision (701), text (25).
+        oid = (
+            (701 if isinstance(column_type, UtcDateTime) else 25)
+            if dialect.name != "sqlite"
+            else None
+        )
+        sa_result = column_type.dialect_impl(dialect).result_processor(dialect, oid)
+        for stored in _STORED[type(column_type)]:
+            expected = sa_result(stored) if sa_result else stored
+            assert direct_result(stored) == expected
+            assert type(direct_result(stored)) is type(expected)
+    with pytest.raises(ValueError, match="naive"):
+        _bind_processor(UtcDateTime(), dialect)(datetime(2026, 1, 1))  # noqa: DTZ001
 
 
 class _SqlAlchemyExecutor:

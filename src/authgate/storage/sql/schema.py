@@ -58,6 +58,41 @@ __all__ = [
 ]
 
 
+def epoch_seconds(value: datetime | None) -> float | None:
+    """An aware datetime as epoch seconds (``UtcDateTime``'s stored form)."""
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value!r}: storage needs timezone-aware values")
+    return value.timestamp()
+
+
+def utc_datetime(value: Any | None) -> datetime | None:
+    """Stored epoch seconds (a float, or an int) as an aware UTC datetime."""
+    if value is None:
+        return None
+    return datetime.fromtimestamp(float(value), tz=UTC)
+
+
+def _json_array(value: tuple[str, ...] | None) -> str | None:
+    return None if value is None else orjson.dumps(list(value)).decode()
+
+
+def _str_tuple(value: Any | None) -> tuple[str, ...] | None:
+    return None if value is None else tuple(orjson.loads(value))
+
+
+def _json_text(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _json_object(value: Any | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    loaded: dict[str, Any] = orjson.loads(value)
+    return loaded
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """An aware ``datetime`` stored as epoch seconds (DOUBLE PRECISION / REAL).
 
@@ -71,16 +106,15 @@ class UtcDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> float | None:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value!r}: storage needs timezone-aware values")
-        return value.timestamp()
+        return epoch_seconds(value)
 
     def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return datetime.fromtimestamp(float(value), tz=UTC)
+        return utc_datetime(value)
+
+    # The same conversions without the dialect, for the direct executors (``direct``): each
+    # returns the impl's own Python type (float, str), which no driver converts further.
+    direct_bind = staticmethod(epoch_seconds)
+    direct_result = staticmethod(utc_datetime)
 
 
 class StrTuple(TypeDecorator[tuple[str, ...]]):
@@ -90,14 +124,13 @@ class StrTuple(TypeDecorator[tuple[str, ...]]):
     cache_ok = True
 
     def process_bind_param(self, value: tuple[str, ...] | None, dialect: Dialect) -> str | None:
-        if value is None:
-            return None
-        return orjson.dumps(list(value)).decode()
+        return _json_array(value)
 
     def process_result_value(self, value: Any | None, dialect: Dialect) -> tuple[str, ...] | None:
-        if value is None:
-            return None
-        return tuple(orjson.loads(value))
+        return _str_tuple(value)
+
+    direct_bind = staticmethod(_json_array)
+    direct_result = staticmethod(_str_tuple)
 
 
 class JsonObject(TypeDecorator[dict[str, Any]]):
@@ -111,15 +144,13 @@ class JsonObject(TypeDecorator[dict[str, Any]]):
     cache_ok = True
 
     def process_bind_param(self, value: dict[str, Any] | None, dialect: Dialect) -> str | None:
-        if value is None:
-            return None
-        return orjson.dumps(value).decode()
+        return _json_text(value)
 
     def process_result_value(self, value: Any | None, dialect: Dialect) -> dict[str, Any] | None:
-        if value is None:
-            return None
-        loaded: dict[str, Any] = orjson.loads(value)
-        return loaded
+        return _json_object(value)
+
+    direct_bind = staticmethod(_json_text)
+    direct_result = staticmethod(_json_object)
 
 
 NAMING_CONVENTION = {
