@@ -130,9 +130,9 @@ async def test_revocation_waits_for_a_rotation_in_progress(
 
     async def rotation() -> None:
         async with storage.transaction() as tx:
-            if locked_first:
-                assert await tx.refresh_tokens.lock(H) is not None
-            rotated = await tx.refresh_tokens.rotate(H, CLIENT_ID, now, locked=locked_first)
+            locked = await tx.refresh_tokens.lock(H) if locked_first else None
+            assert locked is not None or not locked_first
+            rotated = await tx.refresh_tokens.rotate(H, CLIENT_ID, now, locked=locked)
             assert isinstance(rotated, Rotated)
             await tx.refresh_tokens.add(f.refresh_token(now, "successor"))
             rotating.set()
@@ -159,8 +159,17 @@ async def test_lock_reads_the_token_of_a_live_family(
         await tx.refresh_tokens.add(f.refresh_token(now))
         await tx.refresh_tokens.add(f.refresh_token(now, "orphan", family_id="no-family"))
     async with storage.transaction() as tx:
-        assert await tx.refresh_tokens.lock(H) == f.refresh_token(now)
+        locked = await tx.refresh_tokens.lock(H)
+        assert locked == f.refresh_token(now)
         assert await tx.refresh_tokens.lock(TokenHash("unknown")) is None
         assert await tx.refresh_tokens.lock(TokenHash("orphan")) is None  # no family row
-        assert isinstance(await tx.refresh_tokens.rotate(H, CLIENT_ID, now, locked=True), Rotated)
-        assert isinstance(await tx.refresh_tokens.rotate(H, CLIENT_ID, now, locked=True), Reused)
+        rotated = await tx.refresh_tokens.rotate(H, CLIENT_ID, now, locked=locked)
+        # The rotated token is the locked one with rotated_at set: what the row now holds.
+        assert isinstance(rotated, Rotated)
+        assert rotated.token == await tx.refresh_tokens.get(H)
+        assert rotated.token.rotated_at == now
+        again = await tx.refresh_tokens.rotate(H, CLIENT_ID, now, locked=locked)
+        assert isinstance(again, Reused)
+        assert again.token.rotated_at == now
+        with pytest.raises(ValueError, match="another token"):
+            await tx.refresh_tokens.rotate(TokenHash("orphan"), CLIENT_ID, now, locked=locked)

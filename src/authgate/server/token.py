@@ -158,7 +158,7 @@ async def _refresh_token(
         # rotated token skips them: whatever else it asks, it is reuse (below).
         scopes = narrow_scope(params.get_one("scope"), current.scopes)
         resource = await _bound_resource(tx, current.resource, params)
-    result = await tx.refresh_tokens.rotate(token_hash, client.client_id, now, locked=True)
+    result = await tx.refresh_tokens.rotate(token_hash, client.client_id, now, locked=current)
     if isinstance(result, Reused):
         revoked = await revoke_family(tx, result.token.family_id, now)
         ctx.events.emit(

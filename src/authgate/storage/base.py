@@ -176,17 +176,24 @@ class RefreshTokenRepository(Protocol):
     async def get(self, token_hash: TokenHash) -> RefreshToken | None: ...
     async def lock(self, token_hash: TokenHash) -> RefreshToken | None:
         """The token with its family locked for the rest of the transaction, or None if it is
-        unknown or its family is revoked or gone. Then ``rotate(..., locked=True)``."""
+        unknown or its family is revoked or gone. Then ``rotate(..., locked=token)``."""
 
     async def rotate(
-        self, token_hash: TokenHash, client_id: str, now: datetime, *, locked: bool = False
+        self,
+        token_hash: TokenHash,
+        client_id: str,
+        now: datetime,
+        *,
+        locked: RefreshToken | None = None,
     ) -> Rotated | Reused | None:
         """Atomically mark an active token of ``client_id`` rotated.
 
         ``Rotated`` for exactly one caller; ``Reused`` if this client's token was rotated
         before; ``None`` if unknown, another client's, revoked (itself or its family) or
         expired (idle or absolute). The family row is locked for the rest of the transaction,
-        so a concurrent family revocation waits and then sees the successor.
+        so a concurrent family revocation waits and then sees the successor. ``locked``: the
+        token as :meth:`lock` returned it earlier in this transaction (its family is locked
+        already, and the rotated token is that one with ``rotated_at`` set).
         """
 
     async def revoke_family(self, family_id: str, now: datetime) -> int:

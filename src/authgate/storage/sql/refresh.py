@@ -5,6 +5,7 @@ Spec: RFC 6749 §6, §10.4; RFC 9700 §4.14.2 (rotation and reuse detection); OA
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
@@ -54,8 +55,8 @@ _ROTATE = (
         _T.family_expires_at > _NOW,
     )
     .values(rotated_at=_NOW)
-    .returning(*refresh_tokens.c)
 )
+_ROTATE_RETURNING = _ROTATE.returning(*refresh_tokens.c)
 _REVOKE_FAMILY = (
     update(refresh_tokens)
     .where(_T.family_id == bindparam("family"), _T.revoked_at.is_(None))
@@ -109,23 +110,35 @@ class SqlRefreshTokenRepository(RefreshTokenRepository):
         return refresh_token_from_row(row)
 
     async def rotate(
-        self, token_hash: TokenHash, client_id: str, now: datetime, *, locked: bool = False
+        self,
+        token_hash: TokenHash,
+        client_id: str,
+        now: datetime,
+        *,
+        locked: RefreshToken | None = None,
     ) -> Rotated | Reused | None:
-        """One conditional ``UPDATE … RETURNING``: the database serialises concurrent updates
-        of the row and each re-checks ``rotated_at IS NULL``, so exactly one caller rotates. A
-        loser reads the row to tell reuse (this client's token, rotated before) from a token
-        that is unknown, another client's, revoked or expired. ``locked``: the caller already
-        holds the family lock from :meth:`lock` in this transaction."""
-        if not locked:
+        """One conditional ``UPDATE``: the database serialises concurrent updates of the row
+        and each re-checks ``rotated_at IS NULL``, so exactly one caller rotates. A loser reads
+        the row to tell reuse (this client's token, rotated before) from a token that is
+        unknown, another client's, revoked or expired. ``locked``: the token :meth:`lock`
+        read in this transaction, its family row locked since: the ``UPDATE`` then returns
+        nothing, as the rotated token is that one with ``rotated_at`` set (only rotation and
+        revocation ever change a stored token, and both are checked by the ``UPDATE``)."""
+        params = {"hash": token_hash, "client": client_id, "now": now}
+        if locked is not None:
+            if locked.token_hash != token_hash:
+                raise ValueError("locked is another token")
+            if (await self._conn.execute(_ROTATE, params)).rowcount == 1:
+                return Rotated(replace(locked, rotated_at=now))
+        else:
             family = (await self._conn.execute(_LOCK_FAMILY, {"hash": token_hash})).first()
             if family is None or family.revoked_at is not None:
                 # Unknown token, or a family revoked or gone: revocations by client, user or
                 # grant find refresh tokens only through their family, so none rotates without.
                 return None
-        params = {"hash": token_hash, "client": client_id, "now": now}
-        row = (await self._conn.execute(_ROTATE, params)).first()
-        if row is not None:
-            return Rotated(refresh_token_from_row(row))
+            row = (await self._conn.execute(_ROTATE_RETURNING, params)).first()
+            if row is not None:
+                return Rotated(refresh_token_from_row(row))
         found = await self.get(token_hash)
         if found is not None and found.client_id == client_id and found.rotated_at is not None:
             return Reused(found)
