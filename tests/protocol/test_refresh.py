@@ -270,3 +270,33 @@ def test_rfc8707_two_resources_at_the_token_endpoint(api: httpx.Client, client: 
         auth=(client["client_id"], client["client_secret"]),
     )
     assert r.json()["error"] == "invalid_target"
+
+
+def test_a_disabled_users_refresh_token_and_pending_code_are_refused(
+    live: LiveServer, api: httpx.Client, browser: Browser, client: Any, make_user: Any
+) -> None:
+    """Disabling revokes access tokens at once; a refresh token or a code not yet exchanged
+    dies at its next use, as the token endpoint checks the user live (RFC 6749 §10.4)."""
+    from authgate.cli.users import set_disabled
+
+    user = make_user()
+    issued = tokens(api, browser, client, user)
+    params, verifier = auth_params(client, scope=OFFLINE)
+    code = sign_in_and_consent(browser, params, user).params["code"]  # signed in: no form
+
+    async def disable(disabled: bool) -> None:
+        assert live.ctx is not None
+        async with live.ctx.storage.transaction() as tx:
+            found = await tx.users.get_by_username(user[0])
+        assert found is not None
+        await set_disabled(live.ctx, found, disabled)
+
+    live.call(disable(True))
+    r = refresh(api, client, issued["refresh_token"])
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+    r = exchange(api, client, code, verifier)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+    # Enabled again, the refused refresh token stays dead: its family was revoked.
+    live.call(disable(False))
+    r = refresh(api, client, issued["refresh_token"])
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant"

@@ -177,23 +177,24 @@ async def test_revoke_one_access_token(storage: SqlStorage, seeded: Seed, now: d
     assert two is not None and two.revoked_at is None
 
 
-async def test_user_with_grant_id_agrees_with_find(
+async def test_active_grant_id_agrees_with_find(
     storage: SqlStorage, seeded: Seed, now: datetime
 ) -> None:
-    """One lookup for the token endpoint: the user and the id ``grants.find`` would return."""
+    """One lookup for the token endpoint: the id ``grants.find`` would return, if the user is
+    still enabled."""
     async with storage.transaction() as tx:
-        assert await tx.users.get_with_grant_id(f.USER_ID, f.CLIENT_ID) == (
-            seeded.user,
-            f.GRANT_ID,
-        )
-        assert await tx.users.get_with_grant_id(f.USER_ID, "other") == (seeded.user, None)
-        assert await tx.users.get_with_grant_id("nobody", f.CLIENT_ID) is None
+        assert await tx.users.active_grant_id(f.USER_ID, f.CLIENT_ID) == f.GRANT_ID
+        assert await tx.users.active_grant_id(f.USER_ID, "other") is None
+        assert await tx.users.active_grant_id("nobody", f.CLIENT_ID) is None
+        assert await tx.users.set_disabled(f.USER_ID, True, now)
+        assert await tx.users.active_grant_id(f.USER_ID, f.CLIENT_ID) is None
+        assert await tx.users.set_disabled(f.USER_ID, False, now)
+        assert await tx.users.active_grant_id(f.USER_ID, f.CLIENT_ID) == f.GRANT_ID
         await tx.grants.revoke(f.GRANT_ID, now)
-        assert await tx.users.get_with_grant_id(f.USER_ID, f.CLIENT_ID) == (seeded.user, None)
+        assert await tx.users.active_grant_id(f.USER_ID, f.CLIENT_ID) is None
         older = f.grant(now, "grant-old", updated_at=now - timedelta(days=1))
         newer = f.grant(now, "grant-new", updated_at=now + timedelta(seconds=1))
         await tx.grants.save(older)
         await tx.grants.save(newer)
-        found = await tx.users.get_with_grant_id(f.USER_ID, f.CLIENT_ID)
-        assert found == (seeded.user, "grant-new")
+        assert await tx.users.active_grant_id(f.USER_ID, f.CLIENT_ID) == "grant-new"
         assert (await tx.grants.find(f.USER_ID, f.CLIENT_ID)) == newer

@@ -25,7 +25,7 @@ from authgate.core.errors import (
     UnauthorizedClient,
     UnsupportedGrantType,
 )
-from authgate.core.models import AuthorizationCode, Client, GrantType, Resource, User
+from authgate.core.models import AuthorizationCode, Client, GrantType, Resource
 from authgate.core.params import Params
 from authgate.core.refresh import client_credentials_scopes, issues_refresh_token, narrow_scope
 from authgate.core.resource import requested_resource
@@ -100,8 +100,7 @@ async def _authorization_code(
     problem = _check_code_binding(code, client, params, verifier)
     if problem is not None:
         return problem
-    user = await _live_authorization(tx, code.user_id, client, code.grant_id)
-    if user is None:
+    if not await _live_authorization(tx, code.user_id, client, code.grant_id):
         return InvalidGrant("the authorization is no longer valid")
     try:
         resource = await _bound_resource(tx, code.resource, params)
@@ -113,7 +112,7 @@ async def _authorization_code(
             ctx,
             tx,
             client=client,
-            user_id=user.id,
+            user_id=code.user_id,
             grant_id=code.grant_id,
             family_id=code.family_id,
             scopes=code.scopes,
@@ -125,7 +124,7 @@ async def _authorization_code(
         ctx,
         tx,
         client,
-        user,
+        code.user_id,
         code.grant_id,
         code.family_id,
         code.scopes,
@@ -171,15 +170,14 @@ async def _refresh_token(
     if result is None:
         return InvalidGrant("the refresh token is invalid, expired or revoked")
     old = result.token
-    user = await _live_authorization(tx, old.user_id, client, old.grant_id)
-    if user is None:
+    if not await _live_authorization(tx, old.user_id, client, old.grant_id):
         await revoke_family(tx, old.family_id, now)
         return InvalidGrant("the authorization is no longer valid")
     refresh = await issue_refresh_token(
         ctx,
         tx,
         client=client,
-        user_id=user.id,
+        user_id=old.user_id,
         grant_id=old.grant_id,
         family_id=old.family_id,
         scopes=old.scopes,
@@ -193,7 +191,7 @@ async def _refresh_token(
         ctx,
         tx,
         client,
-        user,
+        old.user_id,
         old.grant_id,
         old.family_id,
         scopes,
@@ -206,25 +204,18 @@ async def _refresh_token(
     )
 
 
-async def _live_authorization(
-    tx: Transaction, user_id: str, client: Client, grant_id: str
-) -> User | None:
-    """The user, if still enabled and the grant that issued the code or token is still the
-    active consent (a revoked or replaced grant ends what it issued). Spec: RFC 6749 §10.4."""
-    found = await tx.users.get_with_grant_id(user_id, client.client_id)
-    if found is None:
-        return None
-    user, active_grant_id = found
-    if user.disabled or active_grant_id is None or active_grant_id != grant_id:
-        return None
-    return user
+async def _live_authorization(tx: Transaction, user_id: str, client: Client, grant_id: str) -> bool:
+    """Whether the user is still enabled and the grant that issued the code or token is still
+    the active consent (a revoked or replaced grant ends what it issued). Spec: RFC 6749
+    §10.4."""
+    return await tx.users.active_grant_id(user_id, client.client_id) == grant_id
 
 
 async def _mint(
     ctx: ServerContext,
     tx: Transaction,
     client: Client,
-    user: User,
+    user_id: str,
     grant_id: str,
     family_id: str,
     scopes: tuple[str, ...],
@@ -242,7 +233,7 @@ async def _mint(
         ctx,
         tx,
         client_id=client.client_id,
-        user_id=user.id,
+        user_id=user_id,
         grant_id=grant_id,
         family_id=family_id,
         scopes=_for_resource(scopes, resource),
@@ -252,18 +243,25 @@ async def _mint(
     )
     id_token = None
     if "openid" in scopes:
+        claims = None
+        if resource is not None:
+            # The access token cannot reach UserInfo: the ID token carries the claims.
+            user = await tx.users.get(user_id)
+            if user is None:  # pragma: no cover - checked live in this transaction
+                raise InvalidGrant("the authorization is no longer valid")
+            claims = user_claims(user, scopes)
         id_token = sign_id_token(
             ctx,
             client,
-            subject=user.id,
+            subject=user_id,
             auth_time=auth_time,
             nonce=nonce,
             access_token=access.value,
             now=now,
-            user_claims=user_claims(user, scopes) if resource is not None else None,
+            user_claims=claims,
         )
     ctx.events.emit(
-        "token.issued", client_id=client.client_id, user_id=user.id, grant_type=grant_type
+        "token.issued", client_id=client.client_id, user_id=user_id, grant_type=grant_type
     )
     return token_response(access, id_token, refresh)
 

@@ -112,11 +112,10 @@ class UserRepository(Protocol):
     async def list(self) -> list[User]: ...
     async def set_password(self, user_id: str, password_hash: str, now: datetime) -> bool: ...
     async def set_disabled(self, user_id: str, disabled: bool, now: datetime) -> bool: ...
-    async def get_with_grant_id(
-        self, user_id: str, client_id: str
-    ) -> tuple[User, str | None] | None:
-        """The user and the id of their active grant to this client (the one ``grants.find``
-        returns), in one lookup: the token endpoint checks both on every exchange."""
+    async def active_grant_id(self, user_id: str, client_id: str) -> str | None:
+        """The id of the user's active grant to this client (the one ``grants.find`` returns),
+        or None if there is none or the user is disabled or gone: in one lookup, as the token
+        endpoint checks both on every exchange."""
 
 
 class GrantRepository(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, delete, select, update
+from sqlalchemy import and_, bindparam, delete, false, select, update
 
 from authgate.core.models import Client, Grant, User
 from authgate.storage.base import ClientRepository, GrantRepository, UserRepository
@@ -69,11 +69,11 @@ _SET_DISABLED = (
     .values(disabled=bindparam("new_disabled"), updated_at=_NOW)
 )
 
-# The newest active grant, as _FIND_GRANT orders them, beside the user's own columns.
-_USER_WITH_GRANT_ID = (
-    select(users, grants.c.id.label("active_grant_id"))
+# The newest active grant, as _FIND_GRANT orders them, of a user not disabled.
+_ACTIVE_GRANT_ID = (
+    select(grants.c.id)
     .select_from(
-        users.outerjoin(
+        users.join(
             grants,
             and_(
                 grants.c.user_id == users.c.id,
@@ -82,7 +82,7 @@ _USER_WITH_GRANT_ID = (
             ),
         )
     )
-    .where(users.c.id == bindparam("user_id"))
+    .where(users.c.id == bindparam("user_id"), users.c.disabled == false())
     .order_by(grants.c.updated_at.desc(), grants.c.id)
     .limit(1)
 )
@@ -212,13 +212,13 @@ class SqlUserRepository(UserRepository):
         params = {"user_id": user_id, "new_disabled": disabled, "now": now}
         return (await self._conn.execute(_SET_DISABLED, params)).rowcount > 0
 
-    async def get_with_grant_id(
-        self, user_id: str, client_id: str
-    ) -> tuple[User, str | None] | None:
-        """One ``LEFT JOIN``: the user, and their newest active grant's id (or None)."""
+    async def active_grant_id(self, user_id: str, client_id: str) -> str | None:
+        """One join: the enabled user's newest active grant to the client (as ``find``)."""
         params = {"user_id": user_id, "client_id": client_id}
-        row = (await self._conn.execute(_USER_WITH_GRANT_ID, params)).first()
-        return None if row is None else (user_from_row(row), row.active_grant_id)
+        found: str | None = (
+            await self._conn.execute(_ACTIVE_GRANT_ID, params)
+        ).scalar_one_or_none()
+        return found
 
 
 class SqlGrantRepository(GrantRepository):
