@@ -187,3 +187,37 @@ def test_rfc6749_appendix_b_urlencode_round_trip(data: dict[str, str]) -> None:
     assert dict(parse_urlencoded(encoded)) == data
     assert dict(parse_urlencoded(encoded.encode("ascii"))) == data
     assert parse_urlencoded(encoded).repeated == frozenset()
+
+
+_URLENCODED_ALPHABET = st.sampled_from(
+    list("ab=&+%; 09AFfz\u00e9\u2713\x00")
+    + ["%2", "%E2%9C%93", "%ff", "%C3", "%25", "%2B", "%26", "%3D"]
+)
+
+
+@PROPERTY
+@given(st.lists(_URLENCODED_ALPHABET, max_size=40).map("".join))
+def test_parsing_agrees_with_the_standard_librarys_parse_qsl(text: str) -> None:
+    """The decoder decodes only fields with a ``+`` or an escape; it must still give exactly
+    the pairs (or the error) of ``parse_qsl`` with the same options, on any input."""
+    from urllib.parse import parse_qsl
+
+    from authgate.core.params import _decoded_pairs
+
+    try:
+        expected: object = parse_qsl(
+            text, keep_blank_values=True, errors="strict", max_num_fields=MAX_FIELDS
+        )
+    except (UnicodeDecodeError, ValueError) as exc:
+        expected = type(exc)
+    try:
+        got: object = _decoded_pairs(text)
+    except (UnicodeDecodeError, ValueError) as exc:
+        got = type(exc)
+    assert got == expected
+
+
+def test_too_many_fields_are_refused_like_parse_qsl() -> None:
+    with pytest.raises(InvalidRequest, match="malformed"):
+        parse_urlencoded("&".join(["a=1"] * (MAX_FIELDS + 1)))
+    assert len(parse_urlencoded("&".join(f"a{i}=1" for i in range(MAX_FIELDS)))) == MAX_FIELDS
