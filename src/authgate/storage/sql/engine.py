@@ -14,8 +14,7 @@ hanging requests.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from types import TracebackType
 from typing import Any, Final
 
 from sqlalchemy import event, make_url
@@ -150,15 +149,34 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> 
         cursor.close()
 
 
-@asynccontextmanager
-async def unavailable_as_storage_error() -> AsyncIterator[None]:
+class _AsStorageError:
+    """``unavailable_as_storage_error``'s context manager: a class, not a generator, as every
+    transaction enters it (the generator's machinery cost more than the check itself)."""
+
+    __slots__ = ()
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        if isinstance(exc, _UNAVAILABLE):
+            raise StorageUnavailable(f"database unavailable: {driver_error(exc)}") from exc
+        return False
+
+
+_AS_STORAGE_ERROR: Final = _AsStorageError()
+
+
+def unavailable_as_storage_error() -> _AsStorageError:
     """Re-raise connection failures and timeouts inside the block as ``StorageUnavailable``,
     the one error callers handle as "retry later" (HTTP 503), keeping the driver's error as
     the cause for the logs."""
-    try:
-        yield
-    except _UNAVAILABLE as exc:
-        raise StorageUnavailable(f"database unavailable: {driver_error(exc)}") from exc
+    return _AS_STORAGE_ERROR
 
 
 def driver_error(exc: BaseException) -> BaseException:
