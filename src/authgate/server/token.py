@@ -247,7 +247,8 @@ async def _mint(
         if resource is not None:
             # The access token cannot reach UserInfo: the ID token carries the claims.
             user = await tx.users.get(user_id)
-            if user is None:  # pragma: no cover - checked live in this transaction
+            if user is None:  # pragma: no cover - users are never deleted, and this one
+                # was just checked in this transaction
                 raise InvalidGrant("the authorization is no longer valid")
             claims = user_claims(user, scopes)
         id_token = sign_id_token(
