@@ -156,8 +156,8 @@ def _bind_processor(column_type: Any, dialect: Dialect) -> Processor:
     """What SQLAlchemy would apply to a parameter of this type. authgate's own types
     (``schema``) say it directly (``direct_bind``): one call instead of SQLAlchemy's wrapper,
     which calls the type's method and then the impl's processor (for ``REAL`` on SQLite,
-    ``float`` of the float the method returned). ``tests/storage/test_direct_executor.py`` checks both
-    give the same values on both dialects."""
+    ``float`` of the float the method returned). ``tests/storage/test_direct_executor.py``
+    checks both give the same values on both dialects."""
     direct: Processor = getattr(column_type, "direct_bind", None)
     if direct is not None:
         return direct
