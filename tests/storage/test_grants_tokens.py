@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
 from authgate.core.models import TokenHash
-from authgate.storage.base import DuplicateError
+from authgate.storage.base import Consumed, DuplicateError
 from authgate.storage.sql import SqlStorage
 
 from . import factories as f
@@ -177,24 +178,39 @@ async def test_revoke_one_access_token(storage: SqlStorage, seeded: Seed, now: d
     assert two is not None and two.revoked_at is None
 
 
-async def test_active_grant_id_agrees_with_find(
+async def _live_grants(tx: Any, now: datetime, tag: str) -> tuple[str | None, str | None]:
+    """The live grant of the seeded user and client as the token endpoint reads it: with a
+    fresh code it consumes, and with a fresh refresh token it locks."""
+    await tx.codes.add(f.code(now, f"code-{tag}"))
+    consumed = await tx.codes.consume(TokenHash(f"code-{tag}"), now)
+    assert isinstance(consumed, Consumed)
+    # A family of its own: revoking the grant revokes the families it issued.
+    await f.start_family(tx, f"family-{tag}", now + timedelta(days=30))
+    await tx.refresh_tokens.add(f.refresh_token(now, f"refresh-{tag}", family_id=f"family-{tag}"))
+    locked = await tx.refresh_tokens.lock(TokenHash(f"refresh-{tag}"))
+    assert locked is not None
+    return consumed.live_grant_id, locked.live_grant_id
+
+
+async def test_live_grant_agrees_with_find_rfc6749_10_4(
     storage: SqlStorage, seeded: Seed, now: datetime
 ) -> None:
-    """One lookup for the token endpoint: the id ``grants.find`` would return, if the user is
-    still enabled."""
+    """Consuming a code and locking a refresh token read, in the same statement, the id
+    ``grants.find`` would return, and None once the user is disabled or the grant revoked."""
     async with storage.transaction() as tx:
-        assert await tx.users.active_grant_id(f.USER_ID, f.CLIENT_ID) == f.GRANT_ID
-        assert await tx.users.active_grant_id(f.USER_ID, "other") is None
-        assert await tx.users.active_grant_id("nobody", f.CLIENT_ID) is None
+        assert await _live_grants(tx, now, "seeded") == (f.GRANT_ID, f.GRANT_ID)
         assert await tx.users.set_disabled(f.USER_ID, True, now)
-        assert await tx.users.active_grant_id(f.USER_ID, f.CLIENT_ID) is None
+        assert await _live_grants(tx, now, "disabled") == (None, None)
         assert await tx.users.set_disabled(f.USER_ID, False, now)
-        assert await tx.users.active_grant_id(f.USER_ID, f.CLIENT_ID) == f.GRANT_ID
+        assert await _live_grants(tx, now, "enabled") == (f.GRANT_ID, f.GRANT_ID)
         await tx.grants.revoke(f.GRANT_ID, now)
-        assert await tx.users.active_grant_id(f.USER_ID, f.CLIENT_ID) is None
+        assert await _live_grants(tx, now, "revoked") == (None, None)
         older = f.grant(now, "grant-old", updated_at=now - timedelta(days=1))
         newer = f.grant(now, "grant-new", updated_at=now + timedelta(seconds=1))
+        other = f.grant(now, "grant-other", client_id="client-2", updated_at=now + timedelta(1))
+        await tx.clients.add(f.client("client-2"))
         await tx.grants.save(older)
         await tx.grants.save(newer)
-        assert await tx.users.active_grant_id(f.USER_ID, f.CLIENT_ID) == "grant-new"
+        await tx.grants.save(other)
+        assert await _live_grants(tx, now, "newest") == ("grant-new", "grant-new")
         assert (await tx.grants.find(f.USER_ID, f.CLIENT_ID)) == newer

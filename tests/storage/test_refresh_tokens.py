@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from authgate.core.models import TokenHash
-from authgate.storage.base import DuplicateError, Reused, Rotated
+from authgate.storage.base import DuplicateError, Locked, Reused, Rotated
 
 from . import factories as f
 from .factories import CLIENT_ID, Seed
@@ -132,7 +132,8 @@ async def test_revocation_waits_for_a_rotation_in_progress(
         async with storage.transaction() as tx:
             locked = await tx.refresh_tokens.lock(H) if locked_first else None
             assert locked is not None or not locked_first
-            rotated = await tx.refresh_tokens.rotate(H, CLIENT_ID, now, locked=locked)
+            token = locked.token if locked is not None else None
+            rotated = await tx.refresh_tokens.rotate(H, CLIENT_ID, now, locked=token)
             assert isinstance(rotated, Rotated)
             await tx.refresh_tokens.add(f.refresh_token(now, "successor"))
             rotating.set()
@@ -160,16 +161,16 @@ async def test_lock_reads_the_token_of_a_live_family(
         await tx.refresh_tokens.add(f.refresh_token(now, "orphan", family_id="no-family"))
     async with storage.transaction() as tx:
         locked = await tx.refresh_tokens.lock(H)
-        assert locked == f.refresh_token(now)
+        assert locked == Locked(f.refresh_token(now), seeded.grant.id)
         assert await tx.refresh_tokens.lock(TokenHash("unknown")) is None
         assert await tx.refresh_tokens.lock(TokenHash("orphan")) is None  # no family row
-        rotated = await tx.refresh_tokens.rotate(H, CLIENT_ID, now, locked=locked)
+        rotated = await tx.refresh_tokens.rotate(H, CLIENT_ID, now, locked=locked.token)
         # The rotated token is the locked one with rotated_at set: what the row now holds.
         assert isinstance(rotated, Rotated)
         assert rotated.token == await tx.refresh_tokens.get(H)
         assert rotated.token.rotated_at == now
-        again = await tx.refresh_tokens.rotate(H, CLIENT_ID, now, locked=locked)
+        again = await tx.refresh_tokens.rotate(H, CLIENT_ID, now, locked=locked.token)
         assert isinstance(again, Reused)
         assert again.token.rotated_at == now
         with pytest.raises(ValueError, match="another token"):
-            await tx.refresh_tokens.rotate(TokenHash("orphan"), CLIENT_ID, now, locked=locked)
+            await tx.refresh_tokens.rotate(TokenHash("orphan"), CLIENT_ID, now, locked=locked.token)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from authgate.core.models import TokenHash
-from authgate.storage.base import DuplicateError
+from authgate.storage.base import DuplicateError, SignedIn
 from authgate.storage.sql import SqlStorage
 
 from . import factories as f
@@ -47,6 +47,42 @@ async def test_session_with_its_user_in_one_lookup(
         later = now + timedelta(hours=1)
         assert await tx.sessions.get_with_user(session.id_hash, later) is None
         assert await tx.sessions.get_with_user(TokenHash("unknown"), now) is None
+
+
+async def test_signed_in_reads_session_user_and_newest_grant(
+    storage: SqlStorage, seeded: Seed, now: datetime
+) -> None:
+    """The authorization endpoint's one read: session, user and the grant ``grants.find``
+    would return for the client (None for a client without one)."""
+    session = f.session(
+        now,
+        auth_time=now - timedelta(minutes=2),
+        created_at=now - timedelta(minutes=1),  # not the user's or the grant's created_at
+        expires_at=now + timedelta(hours=1),
+    )
+    async with storage.transaction() as tx:
+        await tx.sessions.add(session)
+        await tx.clients.add(f.client("client-2"))
+    async with storage.transaction() as tx:
+        found = await tx.sessions.get_signed_in(session.id_hash, now, f.CLIENT_ID)
+        assert found == SignedIn(session, seeded.user, seeded.grant)
+        assert found == SignedIn(session, seeded.user, await tx.grants.find(f.USER_ID, f.CLIENT_ID))
+        assert await tx.sessions.get_signed_in(session.id_hash, now, "client-2") == SignedIn(
+            session, seeded.user, None
+        )
+        later = now + timedelta(hours=1)
+        assert await tx.sessions.get_signed_in(session.id_hash, later, f.CLIENT_ID) is None
+        assert await tx.sessions.get_signed_in(TokenHash("unknown"), now, f.CLIENT_ID) is None
+        newer = f.grant(now, "grant-new", updated_at=now + timedelta(seconds=1))
+        await tx.grants.save(newer)
+        found = await tx.sessions.get_signed_in(session.id_hash, now, f.CLIENT_ID)
+        assert found is not None and found.grant == newer
+        await tx.grants.revoke("grant-new", now)
+        found = await tx.sessions.get_signed_in(session.id_hash, now, f.CLIENT_ID)
+        assert found is not None and found.grant == seeded.grant
+        await tx.grants.revoke(f.GRANT_ID, now)
+        found = await tx.sessions.get_signed_in(session.id_hash, now, f.CLIENT_ID)
+        assert found == SignedIn(session, seeded.user, None)
 
 
 async def test_deleted_session_is_gone(storage: SqlStorage, seeded: Seed, now: datetime) -> None:

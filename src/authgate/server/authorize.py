@@ -29,7 +29,7 @@ from authgate.core.models import (
 )
 from authgate.core.params import Params
 from authgate.core.resource import requested_resource
-from authgate.server.browser import Browser, browser_of, current_user
+from authgate.server.browser import Browser, browser_of, signed_in_for
 from authgate.server.context import ServerContext
 from authgate.server.http import (
     AuthorizationResponse,
@@ -141,8 +141,7 @@ async def _proceed(
     auth_request: AuthorizationRequest,
     target: RedirectTarget,
 ) -> Response:
-    session, user = await current_user(ctx, tx, request)
-    grant = await tx.grants.find(user.id, auth_request.client_id) if user else None
+    session, user, grant = await signed_in_for(ctx, tx, request, auth_request.client_id)
     now = ctx.clock.now()
     step = next_step(auth_request, session=session, user=user, grant=grant, now=now)
     if step is Step.ISSUE and session is not None and user is not None and grant is not None:

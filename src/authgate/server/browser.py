@@ -18,7 +18,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
-from authgate.core.models import Session, User
+from authgate.core.models import Grant, Session, User
 from authgate.server.context import ServerContext
 from authgate.server.http import Cookie, HttpRequest
 from authgate.storage.base import Transaction
@@ -82,6 +82,20 @@ async def current_user(
     if user.disabled:
         return None, None
     return session, user
+
+
+async def signed_in_for(
+    ctx: ServerContext, tx: Transaction, request: HttpRequest, client_id: str
+) -> tuple[Session | None, User | None, Grant | None]:
+    """As ``current_user``, with the user's newest unrevoked grant to ``client_id`` read by
+    the same statement (the authorization endpoint needs all three)."""
+    sid = request.cookies.get(SESSION_COOKIE)
+    if not sid or len(sid) > _MAX_COOKIE:
+        return None, None, None
+    found = await tx.sessions.get_signed_in(ctx.hash_token(sid), ctx.clock.now(), client_id)
+    if found is None or found.user.disabled:
+        return None, None, None
+    return found.session, found.user, found.grant
 
 
 async def start_session(

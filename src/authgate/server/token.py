@@ -100,7 +100,8 @@ async def _authorization_code(
     problem = _check_code_binding(code, client, params, verifier)
     if problem is not None:
         return problem
-    if not await _live_authorization(tx, code.user_id, client, code.grant_id):
+    if result.live_grant_id != code.grant_id:
+        # The user was disabled, or the grant revoked or replaced (RFC 6749 §10.4).
         return InvalidGrant("the authorization is no longer valid")
     try:
         resource = await _bound_resource(tx, code.resource, params)
@@ -145,10 +146,12 @@ async def _refresh_token(
     Presenting a rotated token again revokes the whole family.
     Spec: RFC 6749 §6, §10.4; RFC 9700 §4.14.2; OIDC Core §12.1-§12.2; OAuth 2.1 §4.3."""
     token_hash = ctx.hash_token(params.require("refresh_token"))
-    # Read with the family locked (and checked not revoked), for the rotation below.
-    current = await tx.refresh_tokens.lock(token_hash)
-    if current is None or current.client_id != client.client_id:
+    # Read with the family locked (and checked not revoked), for the rotation below, and
+    # with the user's live grant.
+    locked = await tx.refresh_tokens.lock(token_hash)
+    if locked is None or locked.token.client_id != client.client_id:
         return InvalidGrant("the refresh token is invalid, expired or revoked")
+    current = locked.token
     now = ctx.clock.now()
     scopes: tuple[str, ...] = ()
     resource = None
@@ -170,7 +173,8 @@ async def _refresh_token(
     if result is None:
         return InvalidGrant("the refresh token is invalid, expired or revoked")
     old = result.token
-    if not await _live_authorization(tx, old.user_id, client, old.grant_id):
+    if locked.live_grant_id != old.grant_id:
+        # The user was disabled, or the grant revoked or replaced: the token dies with it.
         await revoke_family(tx, old.family_id, now)
         return InvalidGrant("the authorization is no longer valid")
     refresh = await issue_refresh_token(
@@ -202,13 +206,6 @@ async def _refresh_token(
         refresh,
         "refresh_token",
     )
-
-
-async def _live_authorization(tx: Transaction, user_id: str, client: Client, grant_id: str) -> bool:
-    """Whether the user is still enabled and the grant that issued the code or token is still
-    the active consent (a revoked or replaced grant ends what it issued). Spec: RFC 6749
-    §10.4."""
-    return await tx.users.active_grant_id(user_id, client.client_id) == grant_id
 
 
 async def _mint(

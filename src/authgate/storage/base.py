@@ -38,6 +38,7 @@ __all__ = [
     "GrantRepository",
     "InteractionRepository",
     "KeyRepository",
+    "Locked",
     "MaintenanceRepository",
     "PURGEABLE",
     "RefreshTokenRepository",
@@ -47,6 +48,7 @@ __all__ = [
     "Rotated",
     "SecretRepository",
     "SessionRepository",
+    "SignedIn",
     "Storage",
     "StorageUnavailable",
     "ThrottleRepository",
@@ -65,9 +67,12 @@ class StorageUnavailable(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Consumed:
-    """The code was valid and is now consumed by this call (the single winner)."""
+    """The code was valid and is now consumed by this call (the single winner), with the id
+    of its user's live grant to its client read by the same statement: the newest unrevoked
+    grant of an enabled user, None if there is none or the user is disabled."""
 
     code: AuthorizationCode
+    live_grant_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +80,27 @@ class Replayed:
     """The code had already been consumed: a replay (RFC 6749 §4.1.2, §10.5)."""
 
     code: AuthorizationCode
+
+
+@dataclass(frozen=True, slots=True)
+class Locked:
+    """A refresh token read with its family locked, and the id of its user's live grant to
+    its client read by the same statement: the newest unrevoked grant of an enabled user,
+    None if there is none or the user is disabled (RFC 6749 §10.4: the token is only as
+    good as the authorization it came from)."""
+
+    token: RefreshToken
+    live_grant_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A browser's unexpired session, its user and that user's newest unrevoked grant to
+    one client (None if there is none)."""
+
+    session: Session
+    user: User
+    grant: Grant | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +138,6 @@ class UserRepository(Protocol):
     async def list(self) -> list[User]: ...
     async def set_password(self, user_id: str, password_hash: str, now: datetime) -> bool: ...
     async def set_disabled(self, user_id: str, disabled: bool, now: datetime) -> bool: ...
-    async def active_grant_id(self, user_id: str, client_id: str) -> str | None:
-        """The id of the user's active grant to this client (the one ``grants.find`` returns),
-        or None if there is none or the user is disabled or gone: in one lookup, as the token
-        endpoint checks both on every exchange."""
 
 
 class GrantRepository(Protocol):
@@ -173,9 +195,10 @@ class RefreshTokenRepository(Protocol):
         find refresh tokens through their family."""
 
     async def get(self, token_hash: TokenHash) -> RefreshToken | None: ...
-    async def lock(self, token_hash: TokenHash) -> RefreshToken | None:
-        """The token with its family locked for the rest of the transaction, or None if it is
-        unknown or its family is revoked or gone. Then ``rotate(..., locked=token)``."""
+    async def lock(self, token_hash: TokenHash) -> Locked | None:
+        """The token with its family locked for the rest of the transaction, and its user's
+        live grant, or None if it is unknown or its family is revoked or gone. Then
+        ``rotate(..., locked=locked.token)``."""
 
     async def rotate(
         self,
@@ -217,6 +240,13 @@ class SessionRepository(Protocol):
     async def get_with_user(self, id_hash: TokenHash, now: datetime) -> tuple[Session, User] | None:
         """The unexpired session with its user, in one lookup: every authorization request
         of a signed-in browser reads both."""
+
+    async def get_signed_in(
+        self, id_hash: TokenHash, now: datetime, client_id: str
+    ) -> SignedIn | None:
+        """The unexpired session, its user and the user's newest unrevoked grant to
+        ``client_id``, in one statement: what every authorization request of a signed-in
+        browser needs to decide between login, consent and a code."""
 
     async def delete(self, id_hash: TokenHash) -> None: ...
     async def delete_for_user(self, user_id: str) -> int:

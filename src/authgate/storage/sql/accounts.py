@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, delete, false, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from authgate.core.models import Client, Grant, User
 from authgate.storage.base import ClientRepository, GrantRepository, UserRepository
@@ -67,24 +67,6 @@ _SET_DISABLED = (
     update(users)
     .where(users.c.id == bindparam("user_id"))
     .values(disabled=bindparam("new_disabled"), updated_at=_NOW)
-)
-
-# The newest active grant, as _FIND_GRANT orders them, of a user not disabled.
-_ACTIVE_GRANT_ID = (
-    select(grants.c.id)
-    .select_from(
-        users.join(
-            grants,
-            and_(
-                grants.c.user_id == users.c.id,
-                grants.c.client_id == bindparam("client_id"),
-                grants.c.revoked_at.is_(None),
-            ),
-        )
-    )
-    .where(users.c.id == bindparam("user_id"), users.c.disabled == false())
-    .order_by(grants.c.updated_at.desc(), grants.c.id)
-    .limit(1)
 )
 
 _FIND_GRANT = (
@@ -211,14 +193,6 @@ class SqlUserRepository(UserRepository):
     async def set_disabled(self, user_id: str, disabled: bool, now: datetime) -> bool:
         params = {"user_id": user_id, "new_disabled": disabled, "now": now}
         return (await self._conn.execute(_SET_DISABLED, params)).rowcount > 0
-
-    async def active_grant_id(self, user_id: str, client_id: str) -> str | None:
-        """One join: the enabled user's newest active grant to the client (as ``find``)."""
-        params = {"user_id": user_id, "client_id": client_id}
-        found: str | None = (
-            await self._conn.execute(_ACTIVE_GRANT_ID, params)
-        ).scalar_one_or_none()
-        return found
 
 
 class SqlGrantRepository(GrantRepository):

@@ -11,9 +11,10 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 
 from authgate.core.models import RefreshToken, TokenHash
-from authgate.storage.base import RefreshTokenRepository, Reused, Rotated
+from authgate.storage.base import Locked, RefreshTokenRepository, Reused, Rotated
 from authgate.storage.sql.dialect import insert_if_absent, insert_new
 from authgate.storage.sql.executor import Executor
+from authgate.storage.sql.live_grant import live_grant_id
 from authgate.storage.sql.rows import refresh_token_from_row, refresh_token_values
 from authgate.storage.sql.schema import UtcDateTime, refresh_tokens, token_families
 
@@ -31,10 +32,14 @@ _LOCK_FAMILY = (
     .where(_T.token_hash == bindparam("hash"))
     .with_for_update(of=token_families)
 )
-# The token and its family's state, the family row locked: the read the token endpoint
-# starts with, so rotation need not lock again.
+# The token, its family's state and its user's live grant, the family row locked: the read
+# the token endpoint starts with, so rotation need not lock again nor the grant be read apart.
 _LOCK = (
-    select(refresh_tokens, _F.revoked_at.label("family_revoked_at"))
+    select(
+        refresh_tokens,
+        _F.revoked_at.label("family_revoked_at"),
+        live_grant_id(_T.user_id, _T.client_id).scalar_subquery().label("live_grant_id"),
+    )
     .join(token_families, _T.family_id == _F.family_id)
     .where(_T.token_hash == bindparam("hash"))
     .with_for_update(of=token_families)
@@ -101,13 +106,14 @@ class SqlRefreshTokenRepository(RefreshTokenRepository):
         row = (await self._conn.execute(_GET, {"hash": token_hash})).first()
         return None if row is None else refresh_token_from_row(row)
 
-    async def lock(self, token_hash: TokenHash) -> RefreshToken | None:
+    async def lock(self, token_hash: TokenHash) -> Locked | None:
         """The token, its family row locked until the transaction ends (PostgreSQL; SQLite
-        serialises writers anyway); None if unknown or if its family is revoked or gone."""
+        serialises writers anyway), with its user's live grant read by the same statement;
+        None if unknown or if its family is revoked or gone."""
         row = (await self._conn.execute(_LOCK, {"hash": token_hash})).first()
         if row is None or row.family_revoked_at is not None:
             return None
-        return refresh_token_from_row(row)
+        return Locked(refresh_token_from_row(row), row.live_grant_id)
 
     async def rotate(
         self,

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, delete, select, update
 from authgate.core.models import (
     AccessToken,
     AuthorizationCode,
+    Grant,
     Interaction,
     Session,
     TokenHash,
@@ -22,9 +23,11 @@ from authgate.storage.base import (
     InteractionRepository,
     Replayed,
     SessionRepository,
+    SignedIn,
 )
 from authgate.storage.sql.dialect import insert_new
 from authgate.storage.sql.executor import Executor
+from authgate.storage.sql.live_grant import Qualified, live_grant_id, newest_grant_id
 from authgate.storage.sql.rows import (
     access_token_from_row,
     access_token_values,
@@ -66,7 +69,12 @@ _CONSUME_CODE = (
         codes.c.expires_at > _NOW,
     )
     .values(consumed_at=_NOW)
-    .returning(*codes.c)
+    .returning(
+        *codes.c,
+        Qualified(live_grant_id(codes.c.user_id, codes.c.client_id).scalar_subquery()).label(
+            "live_grant_id"
+        ),
+    )
 )
 _GET_CODE = select(codes).where(codes.c.code_hash == bindparam("hash"))
 
@@ -91,6 +99,12 @@ _GET_SESSION_WITH_USER = (
     )
     .join(users, users.c.id == sessions.c.user_id)
     .where(sessions.c.id_hash == bindparam("id_hash"), sessions.c.expires_at > _NOW)
+)
+# The same with the user's newest unrevoked grant to one client (its columns prefixed).
+_GET_SIGNED_IN = _GET_SESSION_WITH_USER.add_columns(
+    *(column.label(f"grant_{column.name}") for column in grants.c)
+).outerjoin(
+    grants, grants.c.id == newest_grant_id(users.c.id, bindparam("client_id")).scalar_subquery()
 )
 _GET_SESSION = select(sessions).where(
     sessions.c.id_hash == bindparam("id_hash"), sessions.c.expires_at > _NOW
@@ -149,7 +163,8 @@ class SqlCodeRepository(CodeRepository):
         await insert_new(self._conn, codes, code_values(code))
 
     async def consume(self, code_hash: TokenHash, now: datetime) -> Consumed | Replayed | None:
-        """Mark the code consumed with one conditional ``UPDATE … RETURNING``.
+        """Mark the code consumed with one conditional ``UPDATE … RETURNING``, which also
+        returns the user's live grant (the token endpoint's next question).
 
         The database serialises concurrent updates of the row, and the condition
         ``consumed_at IS NULL`` is re-checked by each, so exactly one caller gets ``Consumed``
@@ -160,7 +175,7 @@ class SqlCodeRepository(CodeRepository):
         params = {"hash": code_hash, "now": now}
         row = (await self._conn.execute(_CONSUME_CODE, params)).first()
         if row is not None:
-            return Consumed(code_from_row(row))
+            return Consumed(code_from_row(row), row.live_grant_id)
         row = (await self._conn.execute(_GET_CODE, params)).first()
         if row is not None and row.consumed_at is not None:
             return Replayed(code_from_row(row))
@@ -234,6 +249,35 @@ class SqlSessionRepository(SessionRepository):
             expires_at=row.session_expires_at,
         )
         return session, user_from_row(row)
+
+    async def get_signed_in(
+        self, id_hash: TokenHash, now: datetime, client_id: str
+    ) -> SignedIn | None:
+        """One statement: the unexpired session, its user and the user's newest unrevoked
+        grant to the client (``LEFT JOIN`` on the id the ``grants.find`` order picks)."""
+        params = {"id_hash": id_hash, "now": now, "client_id": client_id}
+        row = (await self._conn.execute(_GET_SIGNED_IN, params)).first()
+        if row is None:
+            return None
+        session = Session(
+            id_hash=TokenHash(row.id_hash),
+            user_id=row.id,
+            auth_time=row.auth_time,
+            created_at=row.session_created_at,
+            expires_at=row.session_expires_at,
+        )
+        grant = None
+        if row.grant_id is not None:
+            grant = Grant(
+                id=row.grant_id,
+                user_id=row.grant_user_id,
+                client_id=row.grant_client_id,
+                scopes=row.grant_scopes,
+                created_at=row.grant_created_at,
+                updated_at=row.grant_updated_at,
+                revoked_at=row.grant_revoked_at,
+            )
+        return SignedIn(session, user_from_row(row), grant)
 
     async def delete(self, id_hash: TokenHash) -> None:
         await self._conn.execute(_DELETE_SESSION, {"id_hash": id_hash})
