@@ -207,10 +207,12 @@ async def test_live_grant_agrees_with_find_rfc6749_10_4(
         assert await _live_grants(tx, now, "revoked") == (None, None)
         older = f.grant(now, "grant-old", updated_at=now - timedelta(days=1))
         newer = f.grant(now, "grant-new", updated_at=now + timedelta(seconds=1))
+        # Newer still, but another client's, and another user's: neither is this one's.
         other = f.grant(now, "grant-other", client_id="client-2", updated_at=now + timedelta(1))
+        bobs = f.grant(now, "grant-bob", user_id="user-2", updated_at=now + timedelta(1))
         await tx.clients.add(f.client("client-2"))
-        await tx.grants.save(older)
-        await tx.grants.save(newer)
-        await tx.grants.save(other)
+        await tx.users.add(f.user("user-2", username="bob", created_at=now, updated_at=now))
+        for grant in (older, newer, other, bobs):
+            await tx.grants.save(grant)
         assert await _live_grants(tx, now, "newest") == ("grant-new", "grant-new")
         assert (await tx.grants.find(f.USER_ID, f.CLIENT_ID)) == newer

@@ -75,6 +75,11 @@ async def test_signed_in_reads_session_user_and_newest_grant(
         assert await tx.sessions.get_signed_in(TokenHash("unknown"), now, f.CLIENT_ID) is None
         newer = f.grant(now, "grant-new", updated_at=now + timedelta(seconds=1))
         await tx.grants.save(newer)
+        # Another user's newer grant to the same client is not this user's.
+        await tx.users.add(f.user("user-2", username="bob", created_at=now, updated_at=now))
+        await tx.grants.save(
+            f.grant(now, "grant-bob", user_id="user-2", updated_at=now + timedelta(1))
+        )
         found = await tx.sessions.get_signed_in(session.id_hash, now, f.CLIENT_ID)
         assert found is not None and found.grant == newer
         await tx.grants.revoke("grant-new", now)
