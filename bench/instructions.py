@@ -22,6 +22,7 @@ operation, the two runs in parallel.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import re
 import subprocess
@@ -30,6 +31,9 @@ import tempfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg  # type: ignore[import-untyped]
 
 ROOT = Path(__file__).resolve().parent.parent
 _KEYGEN = "generate_private_key"
@@ -76,8 +80,37 @@ def _by_object(out_file: Path) -> tuple[int, Counter[str]]:
     return total - keygen, objects
 
 
-def _run(source: Path, operation: str, n: int, alg: str, out_dir: Path) -> Path:
+def _fresh_database(url: str, n: int) -> str:
+    """A new, empty PostgreSQL database for one run, named after ``url``'s and ``n``."""
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/')}_{n}"
+    if not name.replace("_", "").isalnum():
+        raise SystemExit("--database-url: a plain database name, please")
+
+    async def recreate() -> None:
+        admin = await asyncpg.connect(
+            host=parts.hostname,
+            port=parts.port or 5432,
+            user=parts.username or "postgres",
+            password=parts.password,
+            database="postgres",
+        )
+        try:
+            await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            await admin.execute(f"CREATE DATABASE {name}")
+        finally:
+            await admin.close()
+
+    asyncio.run(recreate())
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _run(
+    source: Path, operation: str, n: int, alg: str, out_dir: Path, database_url: str | None
+) -> Path:
     out_file = out_dir / f"callgrind.{operation}.{n}"
+    if database_url:
+        database_url = _fresh_database(database_url, n)
     env = dict(os.environ, PYTHONPATH=f"{source / 'src'}{os.pathsep}{source}")
     subprocess.run(
         [
@@ -92,6 +125,7 @@ def _run(source: Path, operation: str, n: int, alg: str, out_dir: Path) -> Path:
             str(n),
             "--alg",
             alg,
+            *(["--database-url", database_url] if database_url else []),
         ],
         cwd=source,
         env=env,
@@ -101,9 +135,13 @@ def _run(source: Path, operation: str, n: int, alg: str, out_dir: Path) -> Path:
     return out_file
 
 
-def measure(source: Path, operation: str, small: int, large: int, alg: str) -> None:
+def measure(
+    source: Path, operation: str, small: int, large: int, alg: str, database_url: str | None
+) -> None:
     with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(2) as pool:
-        short, long = pool.map(lambda n: _run(source, operation, n, alg, Path(tmp)), (small, large))
+        short, long = pool.map(
+            lambda n: _run(source, operation, n, alg, Path(tmp), database_url), (small, large)
+        )
         (short_total, short_objects), (long_total, long_objects) = map(_by_object, (short, long))
     operations = (large + _warm_up(large)) - (small + _warm_up(small))
     per_op = (long_total - short_total) / operations
@@ -120,11 +158,19 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=200, help="operations of the short run")
     parser.add_argument("--large", type=int, default=600, help="operations of the long run")
     parser.add_argument("--alg", default="RS256", help="ID token signing algorithm")
+    parser.add_argument(
+        "--database-url",
+        help="default: a fresh SQLite file per run. With postgresql://…/NAME, each run gets a "
+        "fresh database NAME_<n> (dropped first if it exists); the client side of each round "
+        "trip is counted, the database server's work is not",
+    )
     args = parser.parse_args()
     if args.large <= args.small:
         parser.error("--large must be greater than --small")
     for operation in args.operations:
-        measure(args.source.resolve(), operation, args.small, args.large, args.alg)
+        measure(
+            args.source.resolve(), operation, args.small, args.large, args.alg, args.database_url
+        )
 
 
 if __name__ == "__main__":
