@@ -192,7 +192,7 @@ async def issue_code(
     await tx.codes.add(
         AuthorizationCode(
             code_hash=ctx.hash_token(code),
-            family_id=ctx.random.identifier(),
+            family_id=ctx.random.sortable_identifier(),
             client_id=auth_request.client_id,
             user_id=user_id,
             grant_id=grant_id,

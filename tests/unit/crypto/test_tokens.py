@@ -1,0 +1,29 @@
+"""Random values: tokens, identifiers, keys."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from authgate.crypto.tokens import SystemRandom
+
+
+def test_tokens_carry_256_bits_and_their_prefix_rfc6749_10_10() -> None:
+    token = SystemRandom().token("agat_")
+    assert token.startswith("agat_")
+    assert len(token) == len("agat_") + 43  # 32 bytes, base64url without padding
+
+
+def test_sortable_identifiers_follow_creation_time_and_stay_unique() -> None:
+    """Family ids: ordered by creation time (index locality), with 80 random bits."""
+    random = SystemRandom()
+    before = time.time_ns() // 1_000_000
+    first = random.sortable_identifier()
+    time.sleep(0.002)
+    second = random.sortable_identifier()
+    after = time.time_ns() // 1_000_000
+    assert re.fullmatch(r"[0-9a-f]{32}", first)
+    assert first < second  # in byte order, and in any collation of 0-9 and a-f
+    assert before <= int(first[:12], 16) <= int(second[:12], 16) <= after
+    same_millisecond = {random.sortable_identifier() for _ in range(1000)}
+    assert len(same_millisecond) == 1000
