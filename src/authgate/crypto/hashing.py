@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher, Type
@@ -31,9 +32,21 @@ def constant_time_equals(a: str | bytes, b: str | bytes) -> bool:
     return hmac.compare_digest(a_b, b_b)
 
 
+_ISSUED = re.compile("[0-9a-f]{12}")
+
+
 @dataclass(frozen=True, slots=True)
 class TokenHasher:
-    """HMAC-SHA256 of a token under the instance key, hex-encoded, used as the storage key."""
+    """HMAC-SHA256 of a token under the instance key, hex-encoded, used as the storage key.
+
+    A token made by ``SystemRandom.token`` (``<prefix><time>.<random>``) keeps its 12-digit
+    time in front of the HMAC: keys of new tokens are then the largest in their index, and
+    each insert writes the index's last page, which the inserts around it share, instead of
+    a page at a random place (with a million live tokens, half the bytes written per
+    client_credentials request; bench/README.md). The HMAC covers the whole token, so a
+    presented token with a forged time only finds nothing. Tokens without the time (made
+    before it was added) hash as they always did.
+    """
 
     key: bytes = field(repr=False)  # never in a log line or a traceback's locals
     _keyed: hmac.HMAC = field(init=False, repr=False, compare=False)
@@ -46,6 +59,9 @@ class TokenHasher:
     def __call__(self, token: str) -> TokenHash:
         mac = self._keyed.copy()
         mac.update(token.encode("utf-8"))
+        dot = token.find(".")
+        if dot >= 12 and _ISSUED.fullmatch(token, dot - 12, dot):
+            return TokenHash(token[dot - 12 : dot] + mac.hexdigest())
         return TokenHash(mac.hexdigest())
 
     def derive(self, label: str) -> bytes:

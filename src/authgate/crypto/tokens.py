@@ -1,7 +1,8 @@
 """Random values: codes, tokens, secrets, ids.
 
 Every token has 256 bits from ``secrets`` (RFC 6749 §10.10 requires at least 128; RFC 9700
-§4.14 recommends high entropy). Prefixes make leaked tokens recognisable to secret scanners.
+§4.14 recommends high entropy), after the time it was made. Prefixes make leaked tokens
+recognisable to secret scanners.
 """
 
 from __future__ import annotations
@@ -26,8 +27,12 @@ class SystemRandom:
     """The operating system's CSPRNG."""
 
     def token(self, prefix: str = "") -> str:
-        """A 256-bit URL-safe token, optionally prefixed (e.g. ``agat_``)."""
-        return prefix + secrets.token_urlsafe(32)
+        """A 256-bit URL-safe token, optionally prefixed (e.g. ``agat_``), in the form
+        ``<prefix><time>.<random>``: ``<time>`` is the time in milliseconds in 12 hex digits,
+        ``<random>`` 32 random bytes in base64url. The time leads the token's storage key
+        (``TokenHasher``), so new tokens enter their hash index at its end instead of at a
+        random place. It is not secret: whoever holds the token saw when it was issued."""
+        return f"{prefix}{time.time_ns() // 1_000_000:012x}.{secrets.token_urlsafe(32)}"
 
     def identifier(self) -> str:
         """A 128-bit URL-safe identifier for records (not a secret by itself)."""

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 
 import pytest
 
 from authgate.crypto.hashing import PasswordHashing, TokenHasher, constant_time_equals
+from authgate.crypto.tokens import SystemRandom
 
 # Small argon2 parameters keep the unit suite fast; the algorithm is the same.
 FAST = {"time_cost": 1, "memory_kib": 1024, "parallelism": 1}
@@ -62,6 +64,30 @@ def test_rfc9700_4_14_2_token_hash_is_deterministic_hmac_sha256() -> None:
     assert hasher("agat_token") == expected
     assert hasher("agat_token") == hasher("agat_token")
     assert len(expected) == 64
+
+
+def test_rfc9700_4_14_2_a_timed_token_s_hash_starts_with_its_time() -> None:
+    """The time of a token made by ``SystemRandom.token`` leads its storage key (index
+    locality); the HMAC still covers the whole token, time included."""
+    hasher = TokenHasher(b"k" * 32)
+    token = SystemRandom().token("agat_")
+    issued = token[len("agat_") : len("agat_") + 12]
+    mac = hmac.new(b"k" * 32, token.encode(), hashlib.sha256).hexdigest()
+    assert hasher(token) == issued + mac
+    # Later tokens get larger keys: new rows go to the end of the hash index.
+    time.sleep(0.002)
+    assert hasher(SystemRandom().token("agat_")) > hasher(token)
+    # A forged time is a different token: its key matches nothing stored.
+    forged = "agat_" + "0" * 12 + token[len("agat_") + 12 :]
+    assert hasher(forged) != hasher(token) and hasher(forged)[12:] != mac
+
+
+def test_rfc9700_4_14_2_tokens_without_a_time_hash_as_before() -> None:
+    """Tokens issued before the time was added (and anything else presented) keep the plain
+    HMAC, so they are still found after an upgrade."""
+    hasher = TokenHasher(b"k" * 32)
+    for legacy in ("agrt_" + "A" * 43, "abc.def", "agat_0123456789aZ.x", "0123456789ab", ""):
+        assert hasher(legacy) == hmac.new(b"k" * 32, legacy.encode(), hashlib.sha256).hexdigest()
 
 
 def test_rfc9700_4_14_2_token_hash_depends_on_key_and_token() -> None:

@@ -8,10 +8,14 @@ import time
 from authgate.crypto.tokens import SystemRandom
 
 
-def test_tokens_carry_256_bits_and_their_prefix_rfc6749_10_10() -> None:
+def test_tokens_carry_256_bits_after_their_prefix_and_time_rfc6749_10_10() -> None:
+    before = time.time_ns() // 1_000_000
     token = SystemRandom().token("agat_")
-    assert token.startswith("agat_")
-    assert len(token) == len("agat_") + 43  # 32 bytes, base64url without padding
+    after = time.time_ns() // 1_000_000
+    match = re.fullmatch(r"agat_([0-9a-f]{12})\.([A-Za-z0-9_-]{43})", token)
+    assert match is not None  # 32 random bytes, base64url without padding
+    assert before <= int(match.group(1), 16) <= after
+    assert len({SystemRandom().token() for _ in range(1000)}) == 1000
 
 
 def test_sortable_identifiers_follow_creation_time_and_stay_unique() -> None:
