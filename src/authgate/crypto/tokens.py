@@ -18,6 +18,7 @@ class RandomSource(Protocol):
     """Where randomness comes from, injected so tests can make it deterministic."""
 
     def token(self, prefix: str = "") -> str: ...
+    def secret(self, prefix: str = "") -> str: ...
     def identifier(self) -> str: ...
     def sortable_identifier(self) -> str: ...
     def key(self) -> bytes: ...
@@ -33,6 +34,13 @@ class SystemRandom:
         (``TokenHasher``), so new tokens enter their hash index at its end instead of at a
         random place. It is not secret: whoever holds the token saw when it was issued."""
         return f"{prefix}{time.time_ns() // 1_000_000:012x}.{secrets.token_urlsafe(32)}"
+
+    def secret(self, prefix: str = "") -> str:
+        """A 256-bit URL-safe secret without the time, for long-lived credentials that are
+        compared with one stored hash, never looked up in a hash index (client secrets): the
+        time would gain nothing there, and a secret in the old form keeps working on a
+        server rolled back to a version before the time was added."""
+        return prefix + secrets.token_urlsafe(32)
 
     def identifier(self) -> str:
         """A 128-bit URL-safe identifier for records (not a secret by itself)."""

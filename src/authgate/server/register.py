@@ -60,7 +60,7 @@ async def create_client(
         AuthMethod.CLIENT_SECRET_BASIC,
         AuthMethod.CLIENT_SECRET_POST,
     ):
-        secret = ctx.random.token(CLIENT_SECRET_PREFIX)
+        secret = ctx.random.secret(CLIENT_SECRET_PREFIX)
     client = Client(
         client_id=client_id or ctx.random.identifier(),
         redirect_uris=metadata.redirect_uris,

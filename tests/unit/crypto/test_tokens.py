@@ -9,13 +9,16 @@ from authgate.crypto.tokens import SystemRandom
 
 
 def test_tokens_carry_256_bits_after_their_prefix_and_time_rfc6749_10_10() -> None:
-    before = time.time_ns() // 1_000_000
     token = SystemRandom().token("agat_")
-    after = time.time_ns() // 1_000_000
     match = re.fullmatch(r"agat_([0-9a-f]{12})\.([A-Za-z0-9_-]{43})", token)
     assert match is not None  # 32 random bytes, base64url without padding
-    assert before <= int(match.group(1), 16) <= after
+    assert abs(int(match.group(1), 16) - time.time_ns() // 1_000_000) < 60_000
     assert len({SystemRandom().token() for _ in range(1000)}) == 1000
+
+
+def test_client_secrets_carry_256_bits_and_no_time_rfc6749_10_10() -> None:
+    secret = SystemRandom().secret("agcs_")
+    assert re.fullmatch(r"agcs_[A-Za-z0-9_-]{43}", secret)
 
 
 def test_sortable_identifiers_follow_creation_time_and_stay_unique() -> None:
