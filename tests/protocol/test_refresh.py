@@ -6,6 +6,10 @@ Spec: RFC 6749 §6, §10.4; RFC 9700 §4.14.2; OAuth 2.1 §4.3; OIDC Core §11, 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
+import secrets
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +19,9 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from authgate.core.models import TokenHash
+from authgate.crypto.hashing import TokenHasher
+from authgate.crypto.tokens import SystemRandom
 from tests.protocol.helpers import auth_params, exchange, sign_in_and_consent
 from tests.support.flow import Browser
 from tests.support.live import LiveServer
@@ -300,3 +307,38 @@ def test_a_disabled_users_refresh_token_and_pending_code_are_refused(
     live.call(disable(False))
     r = refresh(api, client, issued["refresh_token"])
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+
+
+def test_tokens_issued_before_the_time_prefix_still_work_after_the_upgrade(
+    api: httpx.Client,
+    browser: Browser,
+    client: Any,
+    make_user: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Codes, tokens and sessions made before they carried their time (``crypto/tokens.py``)
+    keep their plain keyed hash: a refresh token and an access token of that form still work
+    after the upgrade, and reuse of the old refresh token still revokes its family."""
+
+    def untimed(self: SystemRandom, prefix: str = "") -> str:
+        return prefix + secrets.token_urlsafe(32)  # the form before the upgrade
+
+    def plain_hmac(self: TokenHasher, token: str) -> TokenHash:
+        return TokenHash(hmac.new(self.key, token.encode(), hashlib.sha256).hexdigest())
+
+    with monkeypatch.context() as before_upgrade:
+        # The server as it was: tokens without the time, stored under their plain HMAC.
+        before_upgrade.setattr(SystemRandom, "token", untimed)
+        before_upgrade.setattr(TokenHasher, "__call__", plain_hmac)
+        old = tokens(api, browser, client, make_user())
+    assert re.fullmatch(r"agrt_[A-Za-z0-9_-]{43}", old["refresh_token"])
+    assert re.fullmatch(r"agat_[A-Za-z0-9_-]{43}", old["access_token"])
+    assert alive(api, old["access_token"])
+    r = refresh(api, client, old["refresh_token"])
+    assert r.status_code == 200, r.text
+    new = r.json()
+    assert re.fullmatch(r"agrt_[0-9a-f]{12}\.[A-Za-z0-9_-]{43}", new["refresh_token"])
+    assert alive(api, new["access_token"])
+    assert refresh(api, client, old["refresh_token"]).json()["error"] == "invalid_grant"
+    assert not alive(api, new["access_token"])
+    assert not alive(api, old["access_token"])
