@@ -18,7 +18,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
-from authgate.core.models import Grant, Session, User
+from authgate.core.models import Grant, Session, TokenHash, User
 from authgate.server.context import ServerContext
 from authgate.server.http import Cookie, HttpRequest
 from authgate.storage.base import Transaction
@@ -68,14 +68,22 @@ def check_csrf(ctx: ServerContext, browser_id: str | None, presented: str | None
     return hmac.compare_digest(csrf_token(ctx, browser_id), presented)
 
 
+def _session_key(ctx: ServerContext, request: HttpRequest) -> TokenHash | None:
+    """The storage key of the browser's session cookie, if it has a plausible one."""
+    sid = request.cookies.get(SESSION_COOKIE)
+    if not sid or len(sid) > _MAX_COOKIE:
+        return None
+    return ctx.hash_token(sid)
+
+
 async def current_user(
     ctx: ServerContext, tx: Transaction, request: HttpRequest
 ) -> tuple[Session | None, User | None]:
     """The signed-in session and its (enabled) user, if the session cookie is valid."""
-    sid = request.cookies.get(SESSION_COOKIE)
-    if not sid or len(sid) > _MAX_COOKIE:
+    key = _session_key(ctx, request)
+    if key is None:
         return None, None
-    found = await tx.sessions.get_with_user(ctx.hash_token(sid), ctx.clock.now())
+    found = await tx.sessions.get_with_user(key, ctx.clock.now())
     if found is None:
         return None, None
     session, user = found
@@ -89,10 +97,10 @@ async def signed_in_for(
 ) -> tuple[Session | None, User | None, Grant | None]:
     """As ``current_user``, with the user's newest unrevoked grant to ``client_id`` read by
     the same statement (the authorization endpoint needs all three)."""
-    sid = request.cookies.get(SESSION_COOKIE)
-    if not sid or len(sid) > _MAX_COOKIE:
+    key = _session_key(ctx, request)
+    if key is None:
         return None, None, None
-    found = await tx.sessions.get_signed_in(ctx.hash_token(sid), ctx.clock.now(), client_id)
+    found = await tx.sessions.get_signed_in(key, ctx.clock.now(), client_id)
     if found is None or found.user.disabled:
         return None, None, None
     return found.session, found.user, found.grant

@@ -12,6 +12,7 @@ from authgate.storage.base import ClientRepository, GrantRepository, UserReposit
 from authgate.storage.sql.client_cache import ClientCache
 from authgate.storage.sql.dialect import insert_new, upsert_statement
 from authgate.storage.sql.executor import Executor
+from authgate.storage.sql.live_grant import newest_grant_id
 from authgate.storage.sql.rows import (
     client_from_row,
     client_values,
@@ -69,16 +70,9 @@ _SET_DISABLED = (
     .values(disabled=bindparam("new_disabled"), updated_at=_NOW)
 )
 
-_FIND_GRANT = (
-    select(grants)
-    .where(
-        grants.c.user_id == bindparam("user_id"),
-        grants.c.client_id == bindparam("client_id"),
-        grants.c.revoked_at.is_(None),
-    )
-    # Two consents completing at once may each create a grant; the newest one wins.
-    .order_by(grants.c.updated_at.desc(), grants.c.id)
-    .limit(1)
+# The grant the authorization and token endpoints take as the user's consent (live_grant).
+_FIND_GRANT = select(grants).where(
+    grants.c.id == newest_grant_id(bindparam("user_id"), bindparam("client_id")).scalar_subquery()
 )
 _REVOKE_GRANT = (
     update(grants)

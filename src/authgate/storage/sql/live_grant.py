@@ -26,7 +26,8 @@ _U = users.alias("grant_user")
 
 def newest_grant_id(user_id: ColumnElement[Any], client_id: ColumnElement[Any]) -> Select[Any]:
     """The id of the user's newest unrevoked grant to the client (whether or not the user is
-    enabled)."""
+    enabled): two consents completing at once may each create a grant, and the newest wins.
+    ``grants.find`` reads the grant with this id."""
     return (
         select(_G.c.id)
         .where(_G.c.user_id == user_id, _G.c.client_id == client_id, _G.c.revoked_at.is_(None))
@@ -36,23 +37,10 @@ def newest_grant_id(user_id: ColumnElement[Any], client_id: ColumnElement[Any]) 
 
 
 def live_grant_id(user_id: ColumnElement[Any], client_id: ColumnElement[Any]) -> Select[Any]:
-    """The id of the newest unrevoked grant of an enabled user to the client; no row if the
-    user is disabled or has none."""
-    return (
-        select(_G.c.id)
-        .select_from(
-            _U.join(
-                _G,
-                and_(
-                    _G.c.user_id == _U.c.id,
-                    _G.c.client_id == client_id,
-                    _G.c.revoked_at.is_(None),
-                ),
-            )
-        )
-        .where(_U.c.id == user_id, _U.c.disabled == false())
-        .order_by(_G.c.updated_at.desc(), _G.c.id)
-        .limit(1)
+    """``newest_grant_id`` if the user is enabled; no row if the user is disabled or has no
+    such grant."""
+    return newest_grant_id(user_id, client_id).join_from(
+        _G, _U, and_(_U.c.id == _G.c.user_id, _U.c.disabled == false())
     )
 
 

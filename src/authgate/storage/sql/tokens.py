@@ -29,6 +29,7 @@ from authgate.storage.sql.dialect import insert_new
 from authgate.storage.sql.executor import Executor
 from authgate.storage.sql.live_grant import Qualified, live_grant_id, newest_grant_id
 from authgate.storage.sql.rows import (
+    DbRow,
     access_token_from_row,
     access_token_values,
     code_from_row,
@@ -239,16 +240,7 @@ class SqlSessionRepository(SessionRepository):
         """One ``JOIN``: the unexpired session and its user."""
         params = {"id_hash": id_hash, "now": now}
         row = (await self._conn.execute(_GET_SESSION_WITH_USER, params)).first()
-        if row is None:
-            return None
-        session = Session(
-            id_hash=TokenHash(row.id_hash),
-            user_id=row.id,
-            auth_time=row.auth_time,
-            created_at=row.session_created_at,
-            expires_at=row.session_expires_at,
-        )
-        return session, user_from_row(row)
+        return None if row is None else (_joined_session(row), user_from_row(row))
 
     async def get_signed_in(
         self, id_hash: TokenHash, now: datetime, client_id: str
@@ -259,13 +251,6 @@ class SqlSessionRepository(SessionRepository):
         row = (await self._conn.execute(_GET_SIGNED_IN, params)).first()
         if row is None:
             return None
-        session = Session(
-            id_hash=TokenHash(row.id_hash),
-            user_id=row.id,
-            auth_time=row.auth_time,
-            created_at=row.session_created_at,
-            expires_at=row.session_expires_at,
-        )
         grant = None
         if row.grant_id is not None:
             grant = Grant(
@@ -277,13 +262,24 @@ class SqlSessionRepository(SessionRepository):
                 updated_at=row.grant_updated_at,
                 revoked_at=row.grant_revoked_at,
             )
-        return SignedIn(session, user_from_row(row), grant)
+        return SignedIn(_joined_session(row), user_from_row(row), grant)
 
     async def delete(self, id_hash: TokenHash) -> None:
         await self._conn.execute(_DELETE_SESSION, {"id_hash": id_hash})
 
     async def delete_for_user(self, user_id: str) -> int:
         return (await self._conn.execute(_DELETE_USER_SESSIONS, {"user_id": user_id})).rowcount
+
+
+def _joined_session(row: DbRow) -> Session:
+    """The session of a row read with its user's columns (its own under other names)."""
+    return Session(
+        id_hash=TokenHash(row.id_hash),
+        user_id=row.id,
+        auth_time=row.auth_time,
+        created_at=row.session_created_at,
+        expires_at=row.session_expires_at,
+    )
 
 
 class SqlInteractionRepository(InteractionRepository):
