@@ -15,11 +15,13 @@ from authgate.core.models import AuthMethod, GrantType
 from authgate.core.scope import OIDC_SCOPES
 from authgate.crypto.hashing import PasswordHashing, TokenHasher
 from authgate.crypto.keys import KeyEncryptor, KeySet
+from authgate.crypto.sealed import AccessTokenSealer
 from authgate.crypto.tokens import SystemRandom
 from authgate.server.client_auth import ASSERTION_ALGS
 from authgate.server.context import Endpoints, ServerContext
 from authgate.server.keys import ensure_keys
 from authgate.server.ports import LogEvents, SystemClock
+from authgate.server.tokens import ACCESS_TOKEN_PREFIX
 from authgate.storage.sql.migrate import schema_state, upgrade
 from authgate.storage.sql.repositories import open_storage
 from authgate.web.app import create_app
@@ -103,6 +105,8 @@ async def build_context(settings: Settings) -> ServerContext:
         clock=SystemClock(),
         random=random,
         hash_token=hasher,
+        # Derived from the instance secret, as the hashing key is: every node shares it.
+        seal=AccessTokenSealer(hasher.derive("access-token-seal"), ACCESS_TOKEN_PREFIX),
         passwords=PasswordHashing(
             time_cost=settings.argon2_time_cost,
             memory_kib=settings.argon2_memory_kib,

@@ -150,6 +150,7 @@ def test_tokens_purge(tmp_path: Path) -> None:
     assert r.stdout.split() == [
         "codes=0",
         "access_tokens=0",
+        "revoked_access_tokens=0",
         "refresh_tokens=0",
         "token_families=0",
         "sessions=0",

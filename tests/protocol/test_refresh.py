@@ -19,9 +19,13 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from authgate.core.models import TokenHash
+import authgate.server.token as token_endpoint
+from authgate.core.models import AccessToken, TokenHash
 from authgate.crypto.hashing import TokenHasher
 from authgate.crypto.tokens import SystemRandom
+from authgate.server.context import ServerContext
+from authgate.server.tokens import ACCESS_TOKEN_PREFIX, IssuedAccessToken
+from authgate.storage.base import Transaction
 from tests.protocol.helpers import auth_params, exchange, sign_in_and_consent
 from tests.support.flow import Browser
 from tests.support.live import LiveServer
@@ -309,6 +313,39 @@ def test_a_disabled_users_refresh_token_and_pending_code_are_refused(
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
 
 
+async def _access_token_row(
+    ctx: ServerContext,
+    tx: Transaction,
+    *,
+    client_id: str,
+    user_id: str | None,
+    grant_id: str | None,
+    family_id: str | None,
+    scopes: tuple[str, ...],
+    now: datetime,
+    **_: Any,
+) -> IssuedAccessToken:
+    """How access tokens were issued before they were sealed: random, stored by hash."""
+    value = ctx.random.token(ACCESS_TOKEN_PREFIX)
+    ttl = ctx.settings.access_token_ttl
+    await tx.access_tokens.add(
+        AccessToken(
+            token_hash=ctx.hash_token(value),
+            client_id=client_id,
+            user_id=user_id,
+            grant_id=grant_id,
+            family_id=family_id,
+            scopes=scopes,
+            issued_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+        )
+    )
+    return IssuedAccessToken(value, ttl, scopes)
+
+
+SEALED = r"agat_[A-Za-z0-9_-]{100,}"
+
+
 def test_tokens_issued_before_the_time_prefix_still_work_after_the_upgrade(
     api: httpx.Client,
     browser: Browser,
@@ -317,8 +354,9 @@ def test_tokens_issued_before_the_time_prefix_still_work_after_the_upgrade(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Codes, tokens and sessions made before they carried their time (``crypto/tokens.py``)
-    keep their plain keyed hash: a refresh token and an access token of that form still work
-    after the upgrade, and reuse of the old refresh token still revokes its family."""
+    keep their plain keyed hash, and access tokens made before they were sealed keep their
+    row: a refresh token and an access token of that form still work after the upgrade, and
+    reuse of the old refresh token still revokes its family, rows and sealed tokens alike."""
 
     def untimed(self: SystemRandom, prefix: str = "") -> str:
         return prefix + secrets.token_urlsafe(32)  # the form before the upgrade
@@ -330,6 +368,7 @@ def test_tokens_issued_before_the_time_prefix_still_work_after_the_upgrade(
         # The server as it was: tokens without the time, stored under their plain HMAC.
         before_upgrade.setattr(SystemRandom, "token", untimed)
         before_upgrade.setattr(TokenHasher, "__call__", plain_hmac)
+        before_upgrade.setattr(token_endpoint, "issue_access_token", _access_token_row)
         old = tokens(api, browser, client, make_user())
     assert re.fullmatch(r"agrt_[A-Za-z0-9_-]{43}", old["refresh_token"])
     assert re.fullmatch(r"agat_[A-Za-z0-9_-]{43}", old["access_token"])
@@ -338,7 +377,32 @@ def test_tokens_issued_before_the_time_prefix_still_work_after_the_upgrade(
     assert r.status_code == 200, r.text
     new = r.json()
     assert re.fullmatch(r"agrt_[0-9a-f]{12}\.[A-Za-z0-9_-]{43}", new["refresh_token"])
+    assert re.fullmatch(SEALED, new["access_token"])
     assert alive(api, new["access_token"])
     assert refresh(api, client, old["refresh_token"]).json()["error"] == "invalid_grant"
     assert not alive(api, new["access_token"])
     assert not alive(api, old["access_token"])
+
+
+def test_access_tokens_stored_as_rows_before_sealing_still_work_and_can_be_revoked(
+    api: httpx.Client,
+    browser: Browser,
+    client: Any,
+    make_user: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The previous version's access tokens (``agat_<time>.<random>``, a row each) are
+    still found by hash after the upgrade, and revoking one (RFC 7009) still ends it."""
+    with monkeypatch.context() as before_upgrade:
+        before_upgrade.setattr(token_endpoint, "issue_access_token", _access_token_row)
+        old = tokens(api, browser, client, make_user())
+    assert re.fullmatch(r"agat_[0-9a-f]{12}\.[A-Za-z0-9_-]{43}", old["access_token"])
+    assert alive(api, old["access_token"])
+    r = api.post(
+        "/revoke",
+        data={"token": old["access_token"], "token_type_hint": "access_token"},
+        auth=(client["client_id"], client["client_secret"]),
+    )
+    assert r.status_code == 200
+    assert not alive(api, old["access_token"])
+    assert alive(api, refresh(api, client, old["refresh_token"]).json()["access_token"])

@@ -216,3 +216,58 @@ async def test_live_grant_agrees_with_find_rfc6749_10_4(
             await tx.grants.save(grant)
         assert await _live_grants(tx, now, "newest") == ("grant-new", "grant-new")
         assert (await tx.grants.find(f.USER_ID, f.CLIENT_ID)) == newer
+
+
+async def _standing(storage: SqlStorage, **names: str | None) -> Any:
+    ids: dict[str, str | None] = {
+        "client_id": f.CLIENT_ID,
+        "grant_id": f.GRANT_ID,
+        "user_id": f.USER_ID,
+        "family_id": "family-1",
+    }
+    ids.update(names)
+    async with storage.transaction() as tx:
+        return await tx.access_tokens.standing(TokenHash("sealed-1"), **ids)
+
+
+async def test_standing_reads_what_a_sealed_token_depends_on(
+    storage: SqlStorage, seeded: Seed, now: datetime
+) -> None:
+    """One statement for the client, grant, user, family and the token's own revocation; a
+    token that names no grant, user or family finds none (design note 0009)."""
+    fresh = await _standing(storage)
+    assert fresh.client_found and fresh.client_created_at == now
+    assert fresh.grant_found and fresh.grant_revoked_at is None
+    assert fresh.user_found and not fresh.user_disabled
+    assert fresh.user_tokens_not_before is None
+    assert fresh.family_revoked_at is None and not fresh.revoked_one_by_one
+    assert fresh.allows(issued_at=now, grant_id=f.GRANT_ID, user_id=f.USER_ID)
+    machine = await _standing(storage, grant_id=None, user_id=None, family_id=None)
+    assert machine.client_found and not machine.grant_found and not machine.user_found
+    assert not (await _standing(storage, client_id="gone")).client_found
+    assert not (await _standing(storage, grant_id="gone")).grant_found
+    assert not (await _standing(storage, user_id="gone")).user_found
+
+
+async def test_standing_sees_every_revocation(
+    storage: SqlStorage, seeded: Seed, now: datetime
+) -> None:
+    later = now + timedelta(minutes=1)
+    async with storage.transaction() as tx:
+        await f.start_family(tx, "family-1", now + timedelta(days=30))
+        assert await tx.access_tokens.revoke_sealed(TokenHash("sealed-1"), later)
+        assert not await tx.access_tokens.revoke_sealed(TokenHash("sealed-1"), later)
+        await tx.refresh_tokens.revoke_family("family-1", later)
+        await tx.access_tokens.revoke_for_user(f.USER_ID, later)
+        await tx.users.set_disabled(f.USER_ID, True, later)
+        await tx.grants.revoke(f.GRANT_ID, later)
+    standing = await _standing(storage)
+    assert standing.revoked_one_by_one
+    assert standing.family_revoked_at == later
+    assert standing.user_tokens_not_before == later
+    assert standing.user_disabled
+    assert standing.grant_revoked_at == later
+    assert (await _standing(storage, family_id=None)).family_revoked_at is None
+    async with storage.transaction() as tx:
+        assert await tx.clients.delete(f.CLIENT_ID)
+    assert not (await _standing(storage)).client_found

@@ -14,6 +14,7 @@ DIALECT = sqlite.dialect()
 LIFETIME_TABLES = {
     "codes",
     "access_tokens",
+    "revoked_access_tokens",
     "refresh_tokens",
     "token_families",
     "sessions",

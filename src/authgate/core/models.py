@@ -22,12 +22,14 @@ __all__ = [
     "Grant",
     "GrantType",
     "Interaction",
+    "MAX_ACCESS_TOKEN_TTL",
     "RefreshToken",
     "Resource",
     "ResponseMode",
     "Session",
     "SigningKeyRecord",
     "TokenHash",
+    "TokenStanding",
     "User",
 ]
 
@@ -233,6 +235,52 @@ class AccessToken:
     def is_active(self, now: datetime) -> bool:
         """Not revoked and not expired. Spec: RFC 7662 §2.2 (active)."""
         return self.revoked_at is None and now < self.expires_at
+
+
+MAX_ACCESS_TOKEN_TTL = 86400
+"""The longest any access token lives (the settings' and every resource's bound), in
+seconds: what a record that revokes access tokens without a row of theirs must outlive."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenStanding:
+    """What the database says, at one use, about what a sealed access token depends on
+    (design note 0009): read by one statement, judged by :meth:`allows`.
+
+    ``client_found`` False: the client was deleted. The ``grant_*``, ``user_*`` and
+    ``family_revoked_at`` fields are None when the token names no grant, user or family, or
+    when the row is gone (``grant_found``/``user_found`` tell which)."""
+
+    client_found: bool
+    client_created_at: datetime | None
+    grant_found: bool
+    grant_revoked_at: datetime | None
+    user_found: bool
+    user_disabled: bool
+    user_tokens_not_before: datetime | None
+    family_revoked_at: datetime | None
+    revoked_one_by_one: bool
+
+    def allows(self, *, issued_at: datetime, grant_id: str | None, user_id: str | None) -> bool:
+        """Live unless revoked by any route RFC 7009 §2.1 and RFC 6749 §4.1.2, §10.4 give:
+        this token alone, its family (code replay, refresh token reuse), its grant, its
+        user (password change, disabled), or its client (deleted; a client registered again
+        under the same id does not inherit tokens issued before it existed)."""
+        if not self.client_found or self.revoked_one_by_one:
+            return False
+        if self.client_created_at is not None and issued_at < self.client_created_at:
+            return False
+        if self.family_revoked_at is not None:
+            return False
+        if grant_id is not None and (not self.grant_found or self.grant_revoked_at is not None):
+            return False
+        if user_id is not None:
+            if not self.user_found or self.user_disabled:
+                return False
+            cutoff = self.user_tokens_not_before
+            if cutoff is not None and issued_at <= cutoff:
+                return False
+        return True
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from authgate.config import Settings
 from authgate.crypto.hashing import PasswordHashing, TokenHasher
 from authgate.crypto.keys import KeyEncryptor, KeySet
+from authgate.crypto.sealed import AccessTokenSealer
 from authgate.crypto.tokens import RandomSource
 from authgate.server.ports import Clock, EventSink
 from authgate.storage.base import Storage
@@ -70,6 +71,7 @@ class ServerContext:
     clock: Clock
     random: RandomSource
     hash_token: TokenHasher
+    seal: AccessTokenSealer
     passwords: PasswordHashing
     keys: KeySet
     events: EventSink

@@ -18,6 +18,7 @@ from authgate.core.scope import format_scope
 from authgate.server.client_auth import authenticate_client, prefetch_client_keys
 from authgate.server.context import ServerContext
 from authgate.server.http import HttpRequest, JsonResponse
+from authgate.server.tokens import find_access_token
 from authgate.storage.base import Transaction
 
 __all__ = ["introspect"]
@@ -59,10 +60,11 @@ async def _describe(
 async def _access(
     ctx: ServerContext, tx: Transaction, token: str, caller: str
 ) -> dict[str, Any] | None:
-    record = await tx.access_tokens.get(ctx.hash_token(token))
+    now = ctx.clock.now()
+    record = await find_access_token(ctx, tx, token, now)
     if record is None:
         return None
-    if not record.is_active(ctx.clock.now()):
+    if not record.is_active(now):
         return INACTIVE
     body: dict[str, Any] = {
         "active": True,

@@ -16,7 +16,7 @@ from authgate.core.models import Client
 from authgate.server.client_auth import authenticate_client, prefetch_client_keys
 from authgate.server.context import ServerContext
 from authgate.server.http import HttpRequest, JsonResponse
-from authgate.server.tokens import revoke_family
+from authgate.server.tokens import find_access_token, revoke_access_token, revoke_family
 from authgate.storage.base import Transaction
 
 __all__ = ["revoke"]
@@ -54,11 +54,11 @@ async def _refresh(ctx: ServerContext, tx: Transaction, client: Client, token: s
 
 
 async def _access(ctx: ServerContext, tx: Transaction, client: Client, token: str) -> bool:
-    token_hash = ctx.hash_token(token)
-    record = await tx.access_tokens.get(token_hash)
+    now = ctx.clock.now()
+    record = await find_access_token(ctx, tx, token, now)
     if record is None:
         return False
     if record.client_id == client.client_id:
-        await tx.access_tokens.revoke(token_hash, ctx.clock.now())
+        await revoke_access_token(ctx, tx, token, record, now)
         ctx.events.emit("token.revoked", client_id=client.client_id, kind="access_token")
     return True

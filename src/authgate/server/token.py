@@ -35,6 +35,7 @@ from authgate.server.http import HttpRequest, JsonResponse
 from authgate.server.tokens import (
     issue_access_token,
     issue_refresh_token,
+    revoke_code_family,
     revoke_family,
     sign_id_token,
     token_response,
@@ -88,7 +89,7 @@ async def _authorization_code(
         if result.code.client_id != client.client_id:
             # Another client cannot use someone's spent code to revoke their tokens.
             return InvalidGrant("the authorization code is invalid or expired")
-        revoked = await revoke_family(tx, result.code.family_id, now)
+        revoked = await revoke_code_family(tx, result.code, now)
         ctx.events.emit(
             "code.replayed",
             client_id=client.client_id,

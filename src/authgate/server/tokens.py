@@ -1,4 +1,5 @@
-"""Minting tokens: opaque access tokens (stored by hash) and signed ID tokens.
+"""Minting and finding tokens: sealed opaque access tokens (no row; design note 0009), JWT
+access tokens for resources that ask for them (stored by hash), and signed ID tokens.
 
 Spec: RFC 6749 §5.1 (successful response), §10.10; RFC 6750; OIDC Core §2, §3.1.3.3,
 §3.1.3.6; RFC 9700 §4.14.
@@ -12,11 +13,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from authgate.core.claims import id_token_claims
-from authgate.core.models import AccessToken, Client, RefreshToken, Resource
+from authgate.core.models import AccessToken, AuthorizationCode, Client, RefreshToken, Resource
 from authgate.core.refresh import successor_expiry
 from authgate.core.resource import JWT_ACCESS_TOKEN_TYPE, access_token_claims
 from authgate.core.scope import format_scope
 from authgate.crypto.jws import sign_jwt
+from authgate.crypto.sealed import SealedClaims
 from authgate.server.context import ServerContext
 from authgate.storage.base import Transaction
 
@@ -24,8 +26,11 @@ __all__ = [
     "ACCESS_TOKEN_PREFIX",
     "REFRESH_TOKEN_PREFIX",
     "IssuedAccessToken",
+    "find_access_token",
     "issue_access_token",
     "issue_refresh_token",
+    "revoke_access_token",
+    "revoke_code_family",
     "revoke_family",
     "sign_id_token",
 ]
@@ -54,32 +59,48 @@ async def issue_access_token(
     resource: Resource | None = None,
     auth_time: datetime | None = None,
 ) -> IssuedAccessToken:
-    """Store the hash of a new access token; return the token itself once.
+    """Issue an access token; return it once.
 
     Without a resource: an opaque token for this server's own APIs (UserInfo). For a
     registered resource: a token restricted to it, an RFC 9068 JWT (``typ: at+jwt``, signed
-    with ``access_token_signing_alg``) or an opaque one, as the resource is registered.
+    with ``access_token_signing_alg``, stored by hash) or an opaque one, as the resource is
+    registered. Opaque tokens are sealed (``crypto.sealed``): their claims travel inside
+    them, encrypted, and nothing is written; ``find_access_token`` checks at each use that
+    nothing revoked them since.
     Spec: RFC 6749 §1.4; RFC 8707 §2.2; RFC 9068 §2.
     """
     if user_id is not None and grant_id is None:
         # Revoking a user's tokens finds them through the user's grants (storage contract).
         raise ValueError("a token issued to a user must carry the grant it was issued under")
     ttl = ctx.settings.access_token_ttl if resource is None else resource.access_token_ttl
-    if resource is not None and resource.token_format == "jwt":  # noqa: S105 - a format
-        claims = access_token_claims(
-            issuer=ctx.endpoints.issuer,
-            resource=resource,
-            subject=user_id or client_id,
-            client_id=client_id,
-            scopes=scopes,
-            jti=ctx.random.identifier(),
-            now=now,
-            auth_time=auth_time,
+    expires_at = now + timedelta(seconds=ttl)
+    audience = resource.identifier if resource is not None else None
+    if resource is None or resource.token_format != "jwt":  # noqa: S105 - a format
+        value = ctx.seal.seal(
+            SealedClaims(
+                client_id=client_id,
+                user_id=user_id,
+                grant_id=grant_id,
+                family_id=family_id,
+                scopes=scopes,
+                issued_at=now,
+                expires_at=expires_at,
+                audience=audience,
+            )
         )
-        key = ctx.keys.signing_key(ctx.settings.access_token_signing_alg)
-        value = sign_jwt(claims, key, typ=JWT_ACCESS_TOKEN_TYPE)
-    else:
-        value = ctx.random.token(ACCESS_TOKEN_PREFIX)
+        return IssuedAccessToken(value, ttl, scopes)
+    claims = access_token_claims(
+        issuer=ctx.endpoints.issuer,
+        resource=resource,
+        subject=user_id or client_id,
+        client_id=client_id,
+        scopes=scopes,
+        jti=ctx.random.identifier(),
+        now=now,
+        auth_time=auth_time,
+    )
+    key = ctx.keys.signing_key(ctx.settings.access_token_signing_alg)
+    value = sign_jwt(claims, key, typ=JWT_ACCESS_TOKEN_TYPE)
     await tx.access_tokens.add(
         AccessToken(
             token_hash=ctx.hash_token(value),
@@ -89,11 +110,62 @@ async def issue_access_token(
             family_id=family_id,
             scopes=scopes,
             issued_at=now,
-            expires_at=now + timedelta(seconds=ttl),
-            audience=resource.identifier if resource is not None else None,
+            expires_at=expires_at,
+            audience=audience,
         )
     )
     return IssuedAccessToken(value, ttl, scopes)
+
+
+async def find_access_token(
+    ctx: ServerContext, tx: Transaction, token: str, now: datetime
+) -> AccessToken | None:
+    """The access token ``token`` names, or None if this server did not issue it.
+
+    A sealed token is opened, then its standing read in one statement: it comes back with
+    ``revoked_at`` set (so ``is_active`` is False) if it was revoked on its own, or its
+    family, grant, user or client was since (``TokenStanding.allows``). Any other token is
+    looked up by hash (JWT access tokens, and random ones issued before tokens were sealed).
+    Spec: RFC 6749 §1.4, §4.1.2, §10.4; RFC 7009 §2.1; RFC 7662 §2.2; RFC 6750 §3.1.
+    """
+    token_hash = ctx.hash_token(token)
+    if not ctx.seal.is_sealed(token):
+        return await tx.access_tokens.get(token_hash)
+    claims = ctx.seal.open(token)
+    if claims is None:
+        return None
+    standing = await tx.access_tokens.standing(
+        token_hash,
+        client_id=claims.client_id,
+        grant_id=claims.grant_id,
+        user_id=claims.user_id,
+        family_id=claims.family_id,
+    )
+    live = standing.allows(
+        issued_at=claims.issued_at, grant_id=claims.grant_id, user_id=claims.user_id
+    )
+    return AccessToken(
+        token_hash=token_hash,
+        client_id=claims.client_id,
+        user_id=claims.user_id,
+        grant_id=claims.grant_id,
+        family_id=claims.family_id,
+        scopes=claims.scopes,
+        issued_at=claims.issued_at,
+        expires_at=claims.expires_at,
+        revoked_at=None if live else now,
+        audience=claims.audience,
+    )
+
+
+async def revoke_access_token(
+    ctx: ServerContext, tx: Transaction, token: str, record: AccessToken, now: datetime
+) -> bool:
+    """Revoke one access token (``record``, as ``find_access_token`` returned it); True if
+    it was not revoked before. Spec: RFC 7009 §2.1."""
+    if ctx.seal.is_sealed(token):
+        return await tx.access_tokens.revoke_sealed(record.token_hash, record.expires_at)
+    return await tx.access_tokens.revoke(record.token_hash, now)
 
 
 def refresh_lifetimes(ctx: ServerContext, client: Client) -> tuple[int, int]:
@@ -156,9 +228,25 @@ async def issue_refresh_token(
     return value
 
 
+async def revoke_code_family(tx: Transaction, code: AuthorizationCode, now: datetime) -> int:
+    """Revoke every token a replayed code led to. Its family may have no row yet (no refresh
+    token was issued): one is made, so that the sealed access tokens of the family, which
+    check it at each use, find it revoked. Spec: RFC 6749 §4.1.2, §10.5."""
+    await tx.refresh_tokens.start_family(
+        code.family_id,
+        grant_id=code.grant_id,
+        client_id=code.client_id,
+        user_id=code.user_id,
+        # Ended: it is kept past its end as long as an access token can live (purge).
+        expires_at=now,
+    )
+    return await revoke_family(tx, code.family_id, now)
+
+
 async def revoke_family(tx: Transaction, family_id: str, now: datetime) -> int:
     """Revoke every access and refresh token descending from one authorization (a replayed
-    code or a reused refresh token). Spec: RFC 6749 §4.1.2, §10.4; RFC 9700 §4.14.2."""
+    code or a reused refresh token): sealed access tokens through the family's row, which
+    they check at each use. Spec: RFC 6749 §4.1.2, §10.4; RFC 9700 §4.14.2."""
     # Refresh tokens first: that marks the family and waits for a rotation in progress, so the
     # access tokens it issued are visible to the statement after.
     refresh = await tx.refresh_tokens.revoke_family(family_id, now)

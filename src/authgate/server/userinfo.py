@@ -8,6 +8,7 @@ from authgate.core.errors import InsufficientScope, InvalidToken, OAuthError
 from authgate.core.params import Params
 from authgate.server.context import ServerContext
 from authgate.server.http import HttpRequest, JsonResponse
+from authgate.server.tokens import find_access_token
 
 __all__ = ["userinfo"]
 
@@ -24,7 +25,7 @@ async def userinfo(ctx: ServerContext, request: HttpRequest) -> JsonResponse:
     token = extract_bearer(request.headers.get("authorization"), request.query_params(), form)
     now = ctx.clock.now()
     async with ctx.storage.transaction() as tx:
-        record = await tx.access_tokens.get(ctx.hash_token(token))
+        record = await find_access_token(ctx, tx, token, now)
         # A token for another resource (RFC 8707 audience) is not one for this endpoint.
         if (
             record is None

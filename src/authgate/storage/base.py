@@ -26,6 +26,7 @@ from authgate.core.models import (
     Session,
     SigningKeyRecord,
     TokenHash,
+    TokenStanding,
     User,
 )
 
@@ -174,8 +175,24 @@ class AccessTokenRepository(Protocol):
         """Revoke one token; True if it was live until now."""
 
     async def revoke_for_user(self, user_id: str, now: datetime) -> int:
-        """Revoke every live access and refresh token of a user (password change); returns how
-        many access tokens were newly revoked."""
+        """Revoke every live access and refresh token of a user (password change), sealed
+        access tokens issued until ``now`` included; returns how many access tokens with a
+        row were newly revoked."""
+
+    async def standing(
+        self,
+        token_hash: TokenHash,
+        *,
+        client_id: str,
+        grant_id: str | None,
+        user_id: str | None,
+        family_id: str | None,
+    ) -> TokenStanding:
+        """What a sealed access token (no row) depends on, read in one statement: its client,
+        grant, user and family, and whether it was revoked on its own."""
+
+    async def revoke_sealed(self, token_hash: TokenHash, expires_at: datetime) -> bool:
+        """Revoke one sealed access token until ``expires_at``; True if newly revoked."""
 
 
 class RefreshTokenRepository(Protocol):
@@ -283,6 +300,7 @@ class ThrottleRepository(Protocol):
 PURGEABLE = (
     "codes",
     "access_tokens",
+    "revoked_access_tokens",
     "refresh_tokens",
     "token_families",
     "sessions",

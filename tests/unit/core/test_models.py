@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,6 +13,7 @@ from authgate.core.models import (
     AuthorizationRequest,
     ResponseMode,
     TokenHash,
+    TokenStanding,
 )
 from tests.unit.core.factories import NOW, auth_request, client, grant
 
@@ -76,3 +77,69 @@ def test_authorization_request_json_round_trip() -> None:
 def test_models_are_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         client().client_id = "other"  # type: ignore[misc]
+
+
+# --- TokenStanding: whether a sealed access token is still live (design note 0009) ---
+
+_ISSUED = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+
+
+def _standing(**changes: object) -> TokenStanding:
+    values: dict[str, object] = {
+        "client_found": True,
+        "client_created_at": _ISSUED - timedelta(days=30),
+        "grant_found": True,
+        "grant_revoked_at": None,
+        "user_found": True,
+        "user_disabled": False,
+        "user_tokens_not_before": None,
+        "family_revoked_at": None,
+        "revoked_one_by_one": False,
+    }
+    values.update(changes)
+    return TokenStanding(**values)  # type: ignore[arg-type]
+
+
+def _allows(standing: TokenStanding, *, user: bool = True) -> bool:
+    return standing.allows(
+        issued_at=_ISSUED,
+        grant_id="grant-1" if user else None,
+        user_id="user-1" if user else None,
+    )
+
+
+def test_a_token_nothing_revoked_is_live() -> None:
+    assert _allows(_standing())
+    assert _allows(_standing(grant_found=False, user_found=False), user=False)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"client_found": False},  # RFC 7009 §2.1: the client was deleted
+        {"client_created_at": _ISSUED + timedelta(seconds=1)},  # registered again since
+        {"revoked_one_by_one": True},  # RFC 7009 §2.1
+        {"family_revoked_at": _ISSUED},  # RFC 6749 §4.1.2, RFC 9700 §4.14.2
+        {"grant_found": False},
+        {"grant_revoked_at": _ISSUED + timedelta(hours=1)},  # RFC 6749 §10.4
+        {"user_found": False},
+        {"user_disabled": True},
+        {"user_tokens_not_before": _ISSUED},  # password changed at the same instant
+        {"user_tokens_not_before": _ISSUED + timedelta(minutes=5)},
+    ],
+)
+def test_every_route_of_revocation_ends_a_token(changes: dict[str, object]) -> None:
+    assert not _allows(_standing(**changes))
+
+
+def test_what_a_machine_token_does_not_depend_on_does_not_end_it() -> None:
+    """A client_credentials token names no grant or user (RFC 6749 §4.4)."""
+    assert _allows(_standing(grant_found=False, user_found=False, user_disabled=True), user=False)
+    assert not _allows(
+        _standing(grant_found=False, user_found=False, client_found=False), user=False
+    )
+
+
+def test_tokens_issued_after_a_password_change_or_with_the_client_are_live() -> None:
+    assert _allows(_standing(user_tokens_not_before=_ISSUED - timedelta(microseconds=1)))
+    assert _allows(_standing(client_created_at=_ISSUED, user_tokens_not_before=None))

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Delete, Table, bindparam, delete, exists, select
 
+from authgate.core.models import MAX_ACCESS_TOKEN_TTL
 from authgate.storage.base import MaintenanceRepository
 from authgate.storage.sql.executor import Executor
 from authgate.storage.sql.schema import (
@@ -23,6 +24,7 @@ from authgate.storage.sql.schema import (
     interactions,
     login_throttle,
     refresh_tokens,
+    revoked_access_tokens,
     sessions,
     token_families,
 )
@@ -38,6 +40,8 @@ _KINDS: dict[str, tuple[Table, str, timedelta]] = {
     # (RFC 6749 §4.1.2).
     "codes": (codes, "expires_at", timedelta(days=1)),
     "access_tokens": (access_tokens, "expires_at", timedelta(0)),
+    # Revocations of single sealed access tokens, once the token has expired anyway.
+    "revoked_access_tokens": (revoked_access_tokens, "expires_at", timedelta(0)),
     "sessions": (sessions, "expires_at", timedelta(0)),
     "interactions": (interactions, "expires_at", timedelta(0)),
     # Sign-in failure windows and used client-assertion jti values.
@@ -85,7 +89,10 @@ _PURGE["token_families"] = (
             .scalar_subquery()
         )
     ),
-    timedelta(0),
+    # Sealed access tokens (no rows) check their family at each use, and one issued just
+    # before the family ended lives up to the longest access token lifetime past it: a
+    # revoked family must stay revoked until then (design note 0009).
+    timedelta(seconds=MAX_ACCESS_TOKEN_TTL),
 )
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "grants",
     "codes",
     "access_tokens",
+    "revoked_access_tokens",
     "sessions",
     "interactions",
     "signing_keys",
@@ -197,6 +198,9 @@ users = Table(
     Column("disabled", Boolean, nullable=False),
     Column("created_at", UtcDateTime),
     Column("updated_at", UtcDateTime),
+    # Sealed access tokens issued at or before this time are revoked (password change,
+    # disabling): they have no rows to mark (migration 0011, design note 0009).
+    Column("tokens_not_before", UtcDateTime),
     UniqueConstraint("username"),
 )
 
@@ -266,6 +270,16 @@ access_tokens = Table(
     # goes looks them up by client_id too: without this both would scan the table.
     Index("ix_access_tokens_client_id", "client_id"),
     Index("ix_access_tokens_expires_at", "expires_at"),
+)
+
+revoked_access_tokens = Table(
+    "revoked_access_tokens",
+    metadata,
+    # Sealed access tokens revoked one by one (RFC 7009), by hash, until they would have
+    # expired: every use of a sealed token looks here (migration 0011).
+    Column("token_hash", String, primary_key=True),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index("ix_revoked_access_tokens_expires_at", "expires_at"),
 )
 
 token_families = Table(

@@ -14,6 +14,7 @@ from authgate.core.models import (
     Interaction,
     Session,
     TokenHash,
+    TokenStanding,
     User,
 )
 from authgate.storage.base import (
@@ -25,7 +26,7 @@ from authgate.storage.base import (
     SessionRepository,
     SignedIn,
 )
-from authgate.storage.sql.dialect import insert_new
+from authgate.storage.sql.dialect import insert_if_absent, insert_new
 from authgate.storage.sql.executor import Executor
 from authgate.storage.sql.live_grant import Qualified, live_grant_id, newest_grant_id
 from authgate.storage.sql.rows import (
@@ -43,10 +44,12 @@ from authgate.storage.sql.rows import (
 from authgate.storage.sql.schema import (
     UtcDateTime,
     access_tokens,
+    clients,
     codes,
     grants,
     interactions,
     refresh_tokens,
+    revoked_access_tokens,
     sessions,
     token_families,
     users,
@@ -128,6 +131,42 @@ _REVOKE_USER_TOKENS = (
         access_tokens.c.revoked_at.is_(None),
     )
     .values(revoked_at=_NOW)
+)
+# Sealed tokens (no rows): one revocation time for all of a user's tokens.
+_CUT_OFF_USER_TOKENS = (
+    update(users).where(users.c.id == bindparam("user")).values(tokens_not_before=_NOW)
+)
+# What a sealed access token depends on, in one statement of primary-key lookups: each
+# outer join matches at most one row, or none when the token names no grant, user or
+# family (a NULL parameter equals nothing) or the row is gone.
+_STANDING = (
+    select(
+        clients.c.created_at.label("client_created_at"),
+        grants.c.id.label("grant_found"),
+        grants.c.revoked_at.label("grant_revoked_at"),
+        users.c.id.label("user_found"),
+        users.c.disabled.label("user_disabled"),
+        users.c.tokens_not_before.label("user_tokens_not_before"),
+        token_families.c.revoked_at.label("family_revoked_at"),
+        revoked_access_tokens.c.token_hash.label("revoked_hash"),
+    )
+    .select_from(clients)
+    .outerjoin(grants, grants.c.id == bindparam("grant_id"))
+    .outerjoin(users, users.c.id == bindparam("user_id"))
+    .outerjoin(token_families, token_families.c.family_id == bindparam("family_id"))
+    .outerjoin(revoked_access_tokens, revoked_access_tokens.c.token_hash == bindparam("token_hash"))
+    .where(clients.c.client_id == bindparam("client_id"))
+)
+_CLIENT_GONE = TokenStanding(
+    client_found=False,
+    client_created_at=None,
+    grant_found=False,
+    grant_revoked_at=None,
+    user_found=False,
+    user_disabled=False,
+    user_tokens_not_before=None,
+    family_revoked_at=None,
+    revoked_one_by_one=False,
 )
 _REVOKE_USER_FAMILIES = (
     update(token_families)
@@ -211,9 +250,53 @@ class SqlAccessTokenRepository(AccessTokenRepository):
         params = {"hash": token_hash, "now": now}
         return (await self._conn.execute(_REVOKE_TOKEN, params)).rowcount > 0
 
+    async def standing(
+        self,
+        token_hash: TokenHash,
+        *,
+        client_id: str,
+        grant_id: str | None,
+        user_id: str | None,
+        family_id: str | None,
+    ) -> TokenStanding:
+        """What the database says now about a sealed token's client, grant, user and family,
+        and whether it was revoked on its own (design note 0009)."""
+        params = {
+            "token_hash": token_hash,
+            "client_id": client_id,
+            "grant_id": grant_id,
+            "user_id": user_id,
+            "family_id": family_id,
+        }
+        row = (await self._conn.execute(_STANDING, params)).first()
+        if row is None:
+            return _CLIENT_GONE
+        return TokenStanding(
+            client_found=True,
+            client_created_at=row.client_created_at,
+            grant_found=row.grant_found is not None,
+            grant_revoked_at=row.grant_revoked_at,
+            user_found=row.user_found is not None,
+            user_disabled=bool(row.user_disabled),
+            user_tokens_not_before=row.user_tokens_not_before,
+            family_revoked_at=row.family_revoked_at,
+            revoked_one_by_one=row.revoked_hash is not None,
+        )
+
+    async def revoke_sealed(self, token_hash: TokenHash, expires_at: datetime) -> bool:
+        """Revoke one sealed token (RFC 7009 §2.1), remembered until it would have expired;
+        True if it was not revoked before."""
+        return await insert_if_absent(
+            self._conn,
+            revoked_access_tokens,
+            {"token_hash": token_hash, "expires_at": expires_at},
+        )
+
     async def revoke_for_user(self, user_id: str, now: datetime) -> int:
-        """Revoke every live token of the user (OWASP: a new password ends old access)."""
+        """Revoke every live token of the user (OWASP: a new password ends old access): the
+        rows, and every sealed token issued until now (``users.tokens_not_before``)."""
         params = {"user": user_id, "now": now}
+        await self._conn.execute(_CUT_OFF_USER_TOKENS, params)
         await self._conn.execute(_REVOKE_USER_FAMILIES, params)
         await self._conn.execute(_REVOKE_USER_REFRESH_TOKENS, params)
         return (await self._conn.execute(_REVOKE_USER_TOKENS, params)).rowcount
