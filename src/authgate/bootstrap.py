@@ -93,6 +93,10 @@ async def build_context(settings: Settings) -> ServerContext:
     random = SystemRandom()
     async with storage.transaction() as tx:
         hash_key = await tx.secrets.get_or_create("token_hash_key", random.key)
+        # Its own secret, not one derived from the hashing key: it can be rotated alone
+        # (ending every sealed access token, which live a day at most), and with a
+        # key-encryption key the database alone does not give it away (KeyEncryptor.derive).
+        seal_secret = await tx.secrets.get_or_create("access_token_seal_key", random.key)
     encryptor = KeyEncryptor(
         settings.key_encryption_key.get_secret_value() if settings.key_encryption_key else None
     )
@@ -105,8 +109,10 @@ async def build_context(settings: Settings) -> ServerContext:
         clock=SystemClock(),
         random=random,
         hash_token=hasher,
-        # Derived from the instance secret, as the hashing key is: every node shares it.
-        seal=AccessTokenSealer(hasher.derive("access-token-seal"), ACCESS_TOKEN_PREFIX),
+        # Every node shares the stored secret (and the key-encryption key, if any).
+        seal=AccessTokenSealer(
+            encryptor.derive(seal_secret, b"authgate access tokens v1"), ACCESS_TOKEN_PREFIX
+        ),
         passwords=PasswordHashing(
             time_cost=settings.argon2_time_cost,
             memory_kib=settings.argon2_memory_kib,

@@ -167,3 +167,64 @@ def test_discovery_advertises_lifecycle_endpoints(api: httpx.Client) -> None:
     assert meta["revocation_endpoint"].endswith("/revoke")
     assert "client_credentials" in meta["grant_types_supported"]
     assert "none" not in meta["introspection_endpoint_auth_methods_supported"]
+
+
+def test_rfc7009_a_deleted_clients_tokens_stay_dead_if_its_id_is_registered_again(
+    api: httpx.Client, service: Any, register_client: Any, live: Any
+) -> None:
+    """Deleting a client revokes what was issued to it, and a client registered again under
+    the same id does not inherit those tokens (sealed tokens check the client's row and its
+    creation time at each use; design note 0009)."""
+    import dataclasses
+
+    token = post(api, "/token", service, grant_type="client_credentials").json()["access_token"]
+    resource_server = register_client(
+        grant_types=["client_credentials"], response_types=[], redirect_uris=[]
+    )
+    assert post(api, "/introspect", resource_server, token=token).json()["active"] is True
+
+    async def delete() -> Any:
+        ctx = live.ctx
+        assert ctx is not None
+        async with ctx.storage.transaction() as tx:
+            found = await tx.clients.get(service["client_id"])
+            assert found is not None
+            assert await tx.clients.delete(service["client_id"])
+        return found
+
+    async def register_again(found: Any) -> None:
+        ctx = live.ctx
+        assert ctx is not None
+        async with ctx.storage.transaction() as tx:
+            await tx.clients.add(dataclasses.replace(found, created_at=ctx.clock.now()))
+
+    found = live.call(delete())
+    assert post(api, "/introspect", resource_server, token=token).json() == {"active": False}
+    live.call(register_again(found))
+    assert post(api, "/introspect", resource_server, token=token).json() == {"active": False}
+    fresh = post(api, "/token", service, grant_type="client_credentials").json()["access_token"]
+    assert post(api, "/introspect", resource_server, token=fresh).json()["active"] is True
+
+
+def test_a_sealed_token_with_a_lifetime_the_server_never_issues_is_refused(
+    api: httpx.Client, service: Any, register_client: Any, live: Any
+) -> None:
+    """Defence in depth: even a validly sealed token is refused if it claims to live longer
+    than any access token does (what revokes a sealed token is kept only that long)."""
+    from datetime import timedelta
+
+    from authgate.core.models import MAX_ACCESS_TOKEN_TTL
+    from authgate.crypto.sealed import SealedClaims
+
+    assert live.ctx is not None
+    now = live.ctx.clock.now()
+
+    def sealed(lifetime: timedelta) -> str:
+        claims = SealedClaims(service["client_id"], None, None, None, (), now, now + lifetime, None)
+        token: str = live.ctx.seal.seal(claims)
+        return token
+
+    longest = timedelta(seconds=MAX_ACCESS_TOKEN_TTL)
+    assert post(api, "/introspect", service, token=sealed(longest)).json()["active"] is True
+    too_long = sealed(longest + timedelta(seconds=1))
+    assert post(api, "/introspect", service, token=too_long).json() == {"active": False}

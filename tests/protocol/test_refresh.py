@@ -311,6 +311,8 @@ def test_a_disabled_users_refresh_token_and_pending_code_are_refused(
     live.call(disable(False))
     r = refresh(api, client, issued["refresh_token"])
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+    # So does the access token issued before (sealed: the user's cutoff outlives the flag).
+    assert not alive(api, issued["access_token"])
 
 
 async def _access_token_row(

@@ -271,3 +271,18 @@ async def test_standing_sees_every_revocation(
     async with storage.transaction() as tx:
         assert await tx.clients.delete(f.CLIENT_ID)
     assert not (await _standing(storage)).client_found
+
+
+async def test_a_users_token_cutoff_only_moves_forward(
+    storage: SqlStorage, seeded: Seed, now: datetime
+) -> None:
+    """A revocation run later from a host whose clock is behind must not revive the tokens an
+    earlier one revoked."""
+    later = now + timedelta(minutes=10)
+    async with storage.transaction() as tx:
+        await tx.access_tokens.revoke_for_user(f.USER_ID, later)
+        await tx.access_tokens.revoke_for_user(f.USER_ID, now)
+    assert (await _standing(storage)).user_tokens_not_before == later
+    async with storage.transaction() as tx:
+        await tx.access_tokens.revoke_for_user(f.USER_ID, later + timedelta(seconds=1))
+    assert (await _standing(storage)).user_tokens_not_before == later + timedelta(seconds=1)

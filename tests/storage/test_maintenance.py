@@ -18,7 +18,7 @@ async def test_purge_deletes_only_ended_rows_in_batches(
     past = now - timedelta(days=2)
     gone = now - timedelta(seconds=1)
     # A family is kept a day past its end: sealed access tokens check it (design note 0009).
-    family_gone = now - timedelta(days=1, seconds=1)
+    family_gone = now - timedelta(days=1, minutes=5, seconds=1)
     live = now + timedelta(hours=1)
     async with storage.transaction() as tx:
         # Refresh tokens end with their family (family_expires_at is the family's expires_at).
@@ -27,7 +27,8 @@ async def test_purge_deletes_only_ended_rows_in_batches(
         for i in range(3):
             await tx.codes.add(f.code(past, f"old-code-{i}", expires_at=now - timedelta(days=2)))
             await tx.access_tokens.add(f.access_token(past, f"old-at-{i}", expires_at=gone))
-            await tx.access_tokens.revoke_sealed(TokenHash(f"old-sealed-{i}"), gone)
+            # Kept five minutes past expiry (another node's clock may be behind).
+            await tx.access_tokens.revoke_sealed(TokenHash(f"old-sealed-{i}"), past)
             await tx.refresh_tokens.add(
                 f.refresh_token(
                     past,
@@ -76,7 +77,8 @@ async def test_purge_deletes_only_ended_rows_in_batches(
         assert await tx.access_tokens.revoke_sealed(TokenHash("old-sealed-0"), live)
         await f.start_family(tx, "recent-family", gone)  # still there: nothing inserted
         assert await tx.maintenance.purge_expired("token_families", now, 100) == 0
-        later = now + timedelta(days=1)
+        assert await tx.maintenance.purge_expired("token_families", now + timedelta(days=1), 9) == 0
+        later = now + timedelta(days=1, minutes=5)
         assert await tx.maintenance.purge_expired("token_families", later, 100) == 1
         assert await tx.refresh_tokens.get(TokenHash("new-rt")) is not None
         assert await tx.sessions.get(TokenHash("new-s"), now) is not None
@@ -91,7 +93,7 @@ async def test_refresh_tokens_go_with_their_family_in_batches_and_the_family_aft
 ) -> None:
     """Refresh tokens are found through their family's expiry; a family whose tokens are not
     all purged yet stays, so no token is left without the row that finds it."""
-    gone = now - timedelta(days=1, seconds=1)
+    gone = now - timedelta(days=1, minutes=5, seconds=1)
     async with storage.transaction() as tx:
         await f.start_family(tx, "ended", gone)
         for i in range(5):

@@ -51,11 +51,22 @@ class KeyEncryptor:
 
     def __init__(self, secret: str | None) -> None:
         self._aead: AESGCM | None = None
+        self._salt: bytes | None = None
         if secret:
             derived = HKDF(
                 algorithm=SHA256(), length=32, salt=None, info=b"authgate private keys v1"
             ).derive(secret.encode("utf-8"))
             self._aead = AESGCM(derived)
+            self._salt = HKDF(
+                algorithm=SHA256(), length=32, salt=None, info=b"authgate key salt v1"
+            ).derive(secret.encode("utf-8"))
+
+    def derive(self, stored: bytes, info: bytes) -> bytes:
+        """A 256-bit key from a secret kept in the database (``stored``) and, when one is
+        configured, this key-encryption key (RFC 5869 HKDF): whoever reads the database alone
+        cannot compute it, as they cannot decrypt the signing keys. Without one, the stored
+        secret alone, as the signing keys are then stored in the clear."""
+        return HKDF(algorithm=SHA256(), length=32, salt=self._salt, info=info).derive(stored)
 
     @property
     def enabled(self) -> bool:

@@ -13,7 +13,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from authgate.core.claims import id_token_claims
-from authgate.core.models import AccessToken, AuthorizationCode, Client, RefreshToken, Resource
+from authgate.core.models import (
+    MAX_ACCESS_TOKEN_TTL,
+    AccessToken,
+    AuthorizationCode,
+    Client,
+    RefreshToken,
+    Resource,
+)
 from authgate.core.refresh import successor_expiry
 from authgate.core.resource import JWT_ACCESS_TOKEN_TYPE, access_token_claims
 from authgate.core.scope import format_scope
@@ -37,6 +44,7 @@ __all__ = [
 
 ACCESS_TOKEN_PREFIX = "agat_"  # noqa: S105 - a name, not a secret
 REFRESH_TOKEN_PREFIX = "agrt_"  # noqa: S105 - a name, not a secret
+_LONGEST = timedelta(seconds=MAX_ACCESS_TOKEN_TTL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +81,8 @@ async def issue_access_token(
         # Revoking a user's tokens finds them through the user's grants (storage contract).
         raise ValueError("a token issued to a user must carry the grant it was issued under")
     ttl = ctx.settings.access_token_ttl if resource is None else resource.access_token_ttl
+    # What revokes a sealed token is kept this long and no longer (storage purge).
+    ttl = min(ttl, MAX_ACCESS_TOKEN_TTL)
     expires_at = now + timedelta(seconds=ttl)
     audience = resource.identifier if resource is not None else None
     if resource is None or resource.token_format != "jwt":  # noqa: S105 - a format
@@ -132,7 +142,8 @@ async def find_access_token(
     if not ctx.seal.is_sealed(token):
         return await tx.access_tokens.get(token_hash)
     claims = ctx.seal.open(token)
-    if claims is None:
+    if claims is None or claims.expires_at - claims.issued_at > _LONGEST:
+        # Not ours, or (defence in depth) a lifetime this server never issues.
         return None
     standing = await tx.access_tokens.standing(
         token_hash,

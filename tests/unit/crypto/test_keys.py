@@ -183,3 +183,22 @@ def test_key_encryption_keyset_from_encrypted_records_needs_the_key() -> None:
     assert KeySet.from_records([record], enc, NOW, RETENTION).signing_key("EdDSA").kid == record.kid
     with pytest.raises(KeyDecryptionError):
         KeySet.from_records([record], PLAIN, NOW, RETENTION)
+
+
+def test_derived_keys_need_the_key_encryption_key_when_one_is_set() -> None:
+    """The access-token sealing key comes from a stored secret and, when configured, the
+    key-encryption key: a reader of the database alone cannot compute it (design note 0009)."""
+    stored = bytes(range(32))
+    plain = KeyEncryptor(None).derive(stored, b"authgate access tokens v1")
+    with_kek = KeyEncryptor("a long key-encryption key").derive(
+        stored, b"authgate access tokens v1"
+    )
+    assert len(plain) == len(with_kek) == 32
+    assert with_kek != plain
+    assert KeyEncryptor("another key-encryption key").derive(stored, b"x") != KeyEncryptor(
+        "a long key-encryption key"
+    ).derive(stored, b"x")
+    # Deterministic (every node derives the same), and separated by purpose and secret.
+    assert KeyEncryptor(None).derive(stored, b"authgate access tokens v1") == plain
+    assert KeyEncryptor(None).derive(stored, b"another purpose") != plain
+    assert KeyEncryptor(None).derive(bytes(32), b"authgate access tokens v1") != plain

@@ -32,6 +32,9 @@ from authgate.storage.sql.schema import (
 __all__ = ["SqlMaintenanceRepository"]
 
 _BEFORE = bindparam("before", type_=UtcDateTime)
+# How far apart the clocks of a deployment's nodes may be, where purging early would revive
+# a revoked sealed access token (design note 0009).
+CLOCK_SKEW = timedelta(minutes=5)
 _FAMILY = token_families.c
 
 # (table, the expiry column, how long past it a row is kept)
@@ -40,8 +43,9 @@ _KINDS: dict[str, tuple[Table, str, timedelta]] = {
     # (RFC 6749 §4.1.2).
     "codes": (codes, "expires_at", timedelta(days=1)),
     "access_tokens": (access_tokens, "expires_at", timedelta(0)),
-    # Revocations of single sealed access tokens, once the token has expired anyway.
-    "revoked_access_tokens": (revoked_access_tokens, "expires_at", timedelta(0)),
+    # Revocations of single sealed access tokens, once the token has expired anyway (and
+    # a margin for another node's clock: a purge too early would revive the token).
+    "revoked_access_tokens": (revoked_access_tokens, "expires_at", CLOCK_SKEW),
     "sessions": (sessions, "expires_at", timedelta(0)),
     "interactions": (interactions, "expires_at", timedelta(0)),
     # Sign-in failure windows and used client-assertion jti values.
@@ -92,7 +96,7 @@ _PURGE["token_families"] = (
     # Sealed access tokens (no rows) check their family at each use, and one issued just
     # before the family ended lives up to the longest access token lifetime past it: a
     # revoked family must stay revoked until then (design note 0009).
-    timedelta(seconds=MAX_ACCESS_TOKEN_TTL),
+    timedelta(seconds=MAX_ACCESS_TOKEN_TTL) + CLOCK_SKEW,
 )
 
 

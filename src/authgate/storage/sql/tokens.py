@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, case, delete, or_, select, update
 
 from authgate.core.models import (
     AccessToken,
@@ -133,8 +133,20 @@ _REVOKE_USER_TOKENS = (
     .values(revoked_at=_NOW)
 )
 # Sealed tokens (no rows): one revocation time for all of a user's tokens.
+# Only ever moved forward: a later revocation run with a clock behind must not revive
+# tokens an earlier one revoked.
 _CUT_OFF_USER_TOKENS = (
-    update(users).where(users.c.id == bindparam("user")).values(tokens_not_before=_NOW)
+    update(users)
+    .where(users.c.id == bindparam("user"))
+    .values(
+        tokens_not_before=case(
+            (
+                or_(users.c.tokens_not_before.is_(None), users.c.tokens_not_before < _NOW),
+                _NOW,
+            ),
+            else_=users.c.tokens_not_before,
+        )
+    )
 )
 # What a sealed access token depends on, in one statement of primary-key lookups: each
 # outer join matches at most one row, or none when the token names no grant, user or
