@@ -5,10 +5,13 @@ database).
     .venv/bin/python -m bench.prefill sqlite:////tmp/authgate.db --tokens 1000000
 
 Rows go in through the real schema (storage/sql/schema.py) in batches: one client, one user and
-one grant own them, and each access token belongs to its own family, as after a code exchange,
-so every access-token index (token hash, family, grant, client, expiry) holds a million
-entries. Token
-hashes are random like real ones, so the hash index is as scattered as in production.
+one grant own them. Access tokens are sealed and have no rows (design note 0009), so what a
+live token leaves in the database is what a code exchange with ``offline_access`` writes: a
+token family and its refresh token. ``--tokens N`` makes N of each, so the family table
+(which every use of a sealed access token reads) and the refresh token table (which every
+refresh reads and writes) hold a million rows. Hashes and family ids are random, so their
+indexes are as scattered as the worst case in production. ``--access-rows`` adds as many
+access-token rows as well (the form before sealing, and JWT access tokens).
 """
 
 from __future__ import annotations
@@ -22,12 +25,19 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert
 
 from authgate.storage.sql import create_engine, upgrade
-from authgate.storage.sql.schema import access_tokens, clients, grants, users
+from authgate.storage.sql.schema import (
+    access_tokens,
+    clients,
+    grants,
+    refresh_tokens,
+    token_families,
+    users,
+)
 
 BATCH = 20_000
 
 
-async def prefill(url: str, tokens: int) -> None:
+async def prefill(url: str, tokens: int, access_rows: bool = False) -> None:
     await upgrade(url)
     engine = create_engine(url, command_timeout=None)
     now = datetime.now(UTC)
@@ -73,34 +83,72 @@ async def prefill(url: str, tokens: int) -> None:
     started = time.perf_counter()
     done = 0
     while done < tokens:
-        rows = [
+        count = min(BATCH, tokens - done)
+        families = [secrets.token_hex(16) for _ in range(count)]
+        family_rows = [
+            {
+                "family_id": family,
+                "grant_id": owner,
+                "client_id": owner,
+                "user_id": owner,
+                "revoked_at": None,
+                "expires_at": now + timedelta(days=30),
+            }
+            for family in families
+        ]
+        refresh_rows = [
             {
                 "token_hash": secrets.token_hex(32),
+                "family_id": family,
                 "client_id": owner,
                 "user_id": owner,
                 "grant_id": owner,
-                "family_id": secrets.token_urlsafe(16),
-                "scopes": ("openid",),
+                "scopes": ("openid", "offline_access"),
+                "auth_time": now,
                 "issued_at": now,
-                "expires_at": now + timedelta(days=1),
+                "expires_at": now + timedelta(days=14),
+                "family_expires_at": now + timedelta(days=30),
+                "rotated_at": None,
                 "revoked_at": None,
-                "audience": None,
+                "resource": None,
             }
-            for _ in range(min(BATCH, tokens - done))
+            for family in families
         ]
         async with engine.begin() as conn:
-            await conn.execute(insert(access_tokens), rows)
-        done += len(rows)
+            await conn.execute(insert(token_families), family_rows)
+            await conn.execute(insert(refresh_tokens), refresh_rows)
+            if access_rows:
+                await conn.execute(
+                    insert(access_tokens),
+                    [
+                        {
+                            "token_hash": secrets.token_hex(32),
+                            "client_id": owner,
+                            "user_id": owner,
+                            "grant_id": owner,
+                            "family_id": family,
+                            "scopes": ("openid",),
+                            "issued_at": now,
+                            "expires_at": now + timedelta(days=1),
+                            "revoked_at": None,
+                            "audience": None,
+                        }
+                        for family in families
+                    ],
+                )
+        done += count
     await engine.dispose()
-    print(f"{done} live access tokens in {time.perf_counter() - started:.0f} s")
+    kinds = "families and refresh tokens" + (" and access-token rows" if access_rows else "")
+    print(f"{done} live {kinds} in {time.perf_counter() - started:.0f} s")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("database_url")
     parser.add_argument("--tokens", type=int, default=1_000_000)
+    parser.add_argument("--access-rows", action="store_true", help="also as many access-token rows")
     args = parser.parse_args()
-    asyncio.run(prefill(args.database_url, args.tokens))
+    asyncio.run(prefill(args.database_url, args.tokens, args.access_rows))
 
 
 if __name__ == "__main__":
