@@ -286,3 +286,17 @@ async def test_a_users_token_cutoff_only_moves_forward(
     async with storage.transaction() as tx:
         await tx.access_tokens.revoke_for_user(f.USER_ID, later + timedelta(seconds=1))
     assert (await _standing(storage)).user_tokens_not_before == later + timedelta(seconds=1)
+
+
+async def test_saving_a_grant_never_undoes_its_revocation(
+    storage: SqlStorage, seeded: Seed, now: datetime
+) -> None:
+    """A consent widened from a copy read before the grant was revoked (two requests at once)
+    leaves it revoked: its tokens, sealed ones included, stay dead."""
+    stale = seeded.grant
+    async with storage.transaction() as tx:
+        await tx.grants.revoke(stale.id, now)
+        await tx.grants.save(dataclasses.replace(stale, scopes=("openid", "email")))
+    assert (await _standing(storage)).grant_revoked_at == now
+    async with storage.transaction() as tx:
+        assert await tx.grants.find(f.USER_ID, f.CLIENT_ID) is None

@@ -203,8 +203,11 @@ class SqlGrantRepository(GrantRepository):
         return None if row is None else grant_from_row(row)
 
     async def save(self, grant: Grant) -> None:
-        """Insert, or update in place by id (codes and tokens keep pointing at it)."""
-        await self._conn.execute(upsert_statement(self._conn, grants), grant_values(grant))
+        """Insert, or update in place by id (codes and tokens keep pointing at it). A revoked
+        grant stays revoked: a consent saved from a copy read before a revocation must not
+        undo it (sealed access tokens check the grant's row at each use; design note 0009)."""
+        statement = upsert_statement(self._conn, grants, keep=("revoked_at",))
+        await self._conn.execute(statement, grant_values(grant))
 
     async def revoke(self, grant_id: str, now: datetime) -> None:
         """Revoke the grant and every access and refresh token issued under it (RFC 7009 §2.1:

@@ -33,14 +33,14 @@ def _insert_new_statement(dialect: str, table: Table) -> DialectInsert:
 
 
 @cache
-def _upsert_statement(dialect: str, table: Table) -> DialectInsert:
+def _upsert_statement(dialect: str, table: Table, keep: tuple[str, ...]) -> DialectInsert:
     statement = dialect_insert(dialect, table)
     return statement.on_conflict_do_update(
         index_elements=list(table.primary_key.columns),
         set_={
             column.name: statement.excluded[column.name]
             for column in table.columns
-            if not column.primary_key
+            if not column.primary_key and column.name not in keep
         },
     )
 
@@ -63,9 +63,10 @@ async def insert_if_absent(conn: Executor, table: Table, values: dict[str, Any])
     return result.rowcount == 1
 
 
-def upsert_statement(conn: Executor, table: Table) -> DialectInsert:
-    """``INSERT`` that replaces every non-key column of an existing row with the same key.
+def upsert_statement(conn: Executor, table: Table, keep: tuple[str, ...] = ()) -> DialectInsert:
+    """``INSERT`` that replaces every non-key column of an existing row with the same key,
+    but those named in ``keep``, which an existing row keeps.
 
     An in-place update rather than delete-and-insert, so rows referring to it stay valid.
     """
-    return _upsert_statement(conn.dialect.name, table)
+    return _upsert_statement(conn.dialect.name, table, keep)
