@@ -300,3 +300,32 @@ async def test_saving_a_grant_never_undoes_its_revocation(
     assert (await _standing(storage)).grant_revoked_at == now
     async with storage.transaction() as tx:
         assert await tx.grants.find(f.USER_ID, f.CLIENT_ID) is None
+
+
+async def test_standing_with_user_reads_the_user_in_the_same_statement(
+    storage: SqlStorage, seeded: Seed, now: datetime
+) -> None:
+    async with storage.transaction() as tx:
+        standing, user = await tx.access_tokens.standing_with_user(
+            TokenHash("sealed-1"),
+            client_id=f.CLIENT_ID,
+            grant_id=f.GRANT_ID,
+            user_id=f.USER_ID,
+            family_id=None,
+        )
+        assert user == seeded.user
+        assert standing == await tx.access_tokens.standing(
+            TokenHash("sealed-1"),
+            client_id=f.CLIENT_ID,
+            grant_id=f.GRANT_ID,
+            user_id=f.USER_ID,
+            family_id=None,
+        )
+        gone, nobody = await tx.access_tokens.standing_with_user(
+            TokenHash("sealed-1"), client_id=f.CLIENT_ID, grant_id=None, user_id="x", family_id=None
+        )
+        assert nobody is None and not gone.user_found
+        _, no_client = await tx.access_tokens.standing_with_user(
+            TokenHash("sealed-1"), client_id="x", grant_id=None, user_id=f.USER_ID, family_id=None
+        )
+        assert no_client is None

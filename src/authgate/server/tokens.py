@@ -20,6 +20,9 @@ from authgate.core.models import (
     Client,
     RefreshToken,
     Resource,
+    TokenHash,
+    TokenStanding,
+    User,
 )
 from authgate.core.refresh import successor_expiry
 from authgate.core.resource import JWT_ACCESS_TOKEN_TYPE, access_token_claims
@@ -34,6 +37,7 @@ __all__ = [
     "REFRESH_TOKEN_PREFIX",
     "IssuedAccessToken",
     "find_access_token",
+    "find_access_token_and_user",
     "issue_access_token",
     "issue_refresh_token",
     "revoke_access_token",
@@ -141,9 +145,8 @@ async def find_access_token(
     token_hash = ctx.hash_token(token)
     if not ctx.seal.is_sealed(token):
         return await tx.access_tokens.get(token_hash)
-    claims = ctx.seal.open(token)
-    if claims is None or claims.expires_at - claims.issued_at > _LONGEST:
-        # Not ours, or (defence in depth) a lifetime this server never issues.
+    claims = _open(ctx, token)
+    if claims is None:
         return None
     standing = await tx.access_tokens.standing(
         token_hash,
@@ -152,6 +155,43 @@ async def find_access_token(
         user_id=claims.user_id,
         family_id=claims.family_id,
     )
+    return _sealed_record(token_hash, claims, standing, now)
+
+
+async def find_access_token_and_user(
+    ctx: ServerContext, tx: Transaction, token: str, now: datetime
+) -> tuple[AccessToken | None, User | None]:
+    """``find_access_token`` and the user it was issued to (None for a client's own token,
+    or a user gone), for UserInfo: a sealed token's user comes with its standing, in the
+    same statement. Spec: OIDC Core §5.3."""
+    token_hash = ctx.hash_token(token)
+    claims = _open(ctx, token) if ctx.seal.is_sealed(token) else None
+    if claims is None or claims.user_id is None:
+        record = await find_access_token(ctx, tx, token, now)
+        if record is None or record.user_id is None:
+            return record, None
+        return record, await tx.users.get(record.user_id)
+    standing, user = await tx.access_tokens.standing_with_user(
+        token_hash,
+        client_id=claims.client_id,
+        grant_id=claims.grant_id,
+        user_id=claims.user_id,
+        family_id=claims.family_id,
+    )
+    return _sealed_record(token_hash, claims, standing, now), user
+
+
+def _open(ctx: ServerContext, token: str) -> SealedClaims | None:
+    claims = ctx.seal.open(token)
+    if claims is None or claims.expires_at - claims.issued_at > _LONGEST:
+        # Not ours, or (defence in depth) a lifetime this server never issues.
+        return None
+    return claims
+
+
+def _sealed_record(
+    token_hash: TokenHash, claims: SealedClaims, standing: TokenStanding, now: datetime
+) -> AccessToken:
     live = standing.allows(
         issued_at=claims.issued_at, grant_id=claims.grant_id, user_id=claims.user_id
     )

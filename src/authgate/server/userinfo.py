@@ -8,7 +8,7 @@ from authgate.core.errors import InsufficientScope, InvalidToken, OAuthError
 from authgate.core.params import Params
 from authgate.server.context import ServerContext
 from authgate.server.http import HttpRequest, JsonResponse
-from authgate.server.tokens import find_access_token
+from authgate.server.tokens import find_access_token_and_user
 
 __all__ = ["userinfo"]
 
@@ -25,7 +25,7 @@ async def userinfo(ctx: ServerContext, request: HttpRequest) -> JsonResponse:
     token = extract_bearer(request.headers.get("authorization"), request.query_params(), form)
     now = ctx.clock.now()
     async with ctx.storage.transaction() as tx:
-        record = await find_access_token(ctx, tx, token, now)
+        record, user = await find_access_token_and_user(ctx, tx, token, now)
         # A token for another resource (RFC 8707 audience) is not one for this endpoint.
         if (
             record is None
@@ -36,7 +36,6 @@ async def userinfo(ctx: ServerContext, request: HttpRequest) -> JsonResponse:
             raise InvalidToken("the access token is invalid, expired or revoked")
         if "openid" not in record.scopes:
             raise InsufficientScope("the access token lacks the openid scope", scope="openid")
-        user = await tx.users.get(record.user_id)
     if user is None or user.disabled:
         raise InvalidToken("the access token is invalid, expired or revoked")
     return JsonResponse(user_claims(user, record.scopes))

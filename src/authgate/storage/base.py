@@ -191,6 +191,17 @@ class AccessTokenRepository(Protocol):
         """What a sealed access token (no row) depends on, read in one statement: its client,
         grant, user and family, and whether it was revoked on its own."""
 
+    async def standing_with_user(
+        self,
+        token_hash: TokenHash,
+        *,
+        client_id: str,
+        grant_id: str | None,
+        user_id: str,
+        family_id: str | None,
+    ) -> tuple[TokenStanding, User | None]:
+        """``standing`` and the token's user (None if gone), read by the same statement."""
+
     async def revoke_sealed(self, token_hash: TokenHash, expires_at: datetime) -> bool:
         """Revoke one sealed access token until ``expires_at``; True if newly revoked."""
 
