@@ -228,3 +228,28 @@ def test_a_sealed_token_with_a_lifetime_the_server_never_issues_is_refused(
     assert post(api, "/introspect", service, token=sealed(longest)).json()["active"] is True
     too_long = sealed(longest + timedelta(seconds=1))
     assert post(api, "/introspect", service, token=too_long).json() == {"active": False}
+
+
+def test_forged_and_malformed_sealed_tokens_are_unknown_everywhere(
+    api: httpx.Client, service: Any
+) -> None:
+    """Look-alikes of the sealed form (right prefix and length, nothing this server sealed)
+    are invalid tokens: 401 at UserInfo, inactive at introspection, a no-op 200 at revocation;
+    never a 500. Spec: RFC 6750 §3.1; RFC 7662 §2.2; RFC 7009 §2.2."""
+    import secrets
+
+    real = post(api, "/token", service, grant_type="client_credentials").json()["access_token"]
+    flipped = real[:-10] + ("A" if real[-10] != "A" else "B") + real[-9:]
+    for fake in (
+        "agat_" + secrets.token_urlsafe(150),
+        "agat_" + "A" * 300,
+        flipped,
+        real + "=",
+        real[:-1],
+        "agat_" + "%" * 100,
+    ):
+        r = api.get("/userinfo", headers={"authorization": f"Bearer {fake}"})
+        assert r.status_code in (400, 401), (fake, r.status_code)
+        assert post(api, "/introspect", service, token=fake).json() == {"active": False}
+        assert post(api, "/revoke", service, token=fake).status_code == 200
+    assert post(api, "/introspect", service, token=real).json()["active"] is True
