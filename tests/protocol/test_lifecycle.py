@@ -228,6 +228,14 @@ def test_a_sealed_token_with_a_lifetime_the_server_never_issues_is_refused(
     assert post(api, "/introspect", service, token=sealed(longest)).json()["active"] is True
     too_long = sealed(longest + timedelta(seconds=1))
     assert post(api, "/introspect", service, token=too_long).json() == {"active": False}
+    # Expired a second ago (issued an hour before): inactive, without asking the database.
+    issued = now - timedelta(hours=1)
+    expired = live.ctx.seal.seal(
+        SealedClaims(
+            service["client_id"], None, None, None, (), issued, now - timedelta(seconds=1), None
+        )
+    )
+    assert post(api, "/introspect", service, token=expired).json() == {"active": False}
 
 
 def test_forged_and_malformed_sealed_tokens_are_unknown_everywhere(

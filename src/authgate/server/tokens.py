@@ -148,6 +148,8 @@ async def find_access_token(
     claims = _open(ctx, token)
     if claims is None:
         return None
+    if now >= claims.expires_at:
+        return _sealed_record(token_hash, claims, None, now)  # no need to ask the database
     standing = await tx.access_tokens.standing(
         token_hash,
         client_id=claims.client_id,
@@ -171,6 +173,8 @@ async def find_access_token_and_user(
         if record is None or record.user_id is None:
             return record, None
         return record, await tx.users.get(record.user_id)
+    if now >= claims.expires_at:
+        return _sealed_record(token_hash, claims, None, now), None
     standing, user = await tx.access_tokens.standing_with_user(
         token_hash,
         client_id=claims.client_id,
@@ -190,9 +194,10 @@ def _open(ctx: ServerContext, token: str) -> SealedClaims | None:
 
 
 def _sealed_record(
-    token_hash: TokenHash, claims: SealedClaims, standing: TokenStanding, now: datetime
+    token_hash: TokenHash, claims: SealedClaims, standing: TokenStanding | None, now: datetime
 ) -> AccessToken:
-    live = standing.allows(
+    """The token as a record; ``standing`` None for an expired one (inactive either way)."""
+    live = standing is not None and standing.allows(
         issued_at=claims.issued_at, grant_id=claims.grant_id, user_id=claims.user_id
     )
     return AccessToken(
