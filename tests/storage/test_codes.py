@@ -39,7 +39,7 @@ async def test_consume_returns_the_stored_code_marked_consumed(
     result = await _consume(storage, code.code_hash, now + timedelta(seconds=5))
 
     consumed = dataclasses.replace(code, consumed_at=now + timedelta(seconds=5))
-    assert result == Consumed(consumed, seeded.grant.id)
+    assert result == Consumed(consumed, seeded.grant.id, 0)
 
 
 async def test_second_consume_is_a_replay_rfc6749_4_1_2(

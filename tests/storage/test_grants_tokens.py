@@ -239,9 +239,9 @@ async def test_standing_reads_what_a_sealed_token_depends_on(
     assert fresh.client_found and fresh.client_created_at == now
     assert fresh.grant_found and fresh.grant_revoked_at is None
     assert fresh.user_found and not fresh.user_disabled
-    assert fresh.user_tokens_not_before is None
+    assert fresh.user_token_epoch == 0
     assert fresh.family_revoked_at is None and not fresh.revoked_one_by_one
-    assert fresh.allows(issued_at=now, grant_id=f.GRANT_ID, user_id=f.USER_ID)
+    assert fresh.allows(issued_at=now, grant_id=f.GRANT_ID, user_id=f.USER_ID, user_epoch=0)
     machine = await _standing(storage, grant_id=None, user_id=None, family_id=None)
     assert machine.client_found and not machine.grant_found and not machine.user_found
     assert not (await _standing(storage, client_id="gone")).client_found
@@ -264,7 +264,7 @@ async def test_standing_sees_every_revocation(
     standing = await _standing(storage)
     assert standing.revoked_one_by_one
     assert standing.family_revoked_at == later
-    assert standing.user_tokens_not_before == later
+    assert standing.user_token_epoch == 1
     assert standing.user_disabled
     assert standing.grant_revoked_at == later
     assert (await _standing(storage, family_id=None)).family_revoked_at is None
@@ -273,19 +273,20 @@ async def test_standing_sees_every_revocation(
     assert not (await _standing(storage)).client_found
 
 
-async def test_a_users_token_cutoff_only_moves_forward(
+async def test_each_user_revocation_moves_the_token_epoch_on_whatever_the_clock(
     storage: SqlStorage, seeded: Seed, now: datetime
 ) -> None:
-    """A revocation run later from a host whose clock is behind must not revive the tokens an
-    earlier one revoked."""
-    later = now + timedelta(minutes=10)
+    """A counter, not a time: a revocation run from a host whose clock is behind still revokes
+    every token issued before it, and never revives one."""
     async with storage.transaction() as tx:
-        await tx.access_tokens.revoke_for_user(f.USER_ID, later)
+        await tx.access_tokens.revoke_for_user(f.USER_ID, now + timedelta(minutes=10))
         await tx.access_tokens.revoke_for_user(f.USER_ID, now)
-    assert (await _standing(storage)).user_tokens_not_before == later
+    assert (await _standing(storage)).user_token_epoch == 2
     async with storage.transaction() as tx:
-        await tx.access_tokens.revoke_for_user(f.USER_ID, later + timedelta(seconds=1))
-    assert (await _standing(storage)).user_tokens_not_before == later + timedelta(seconds=1)
+        # What the issuing statements read, and the next access token carries.
+        await tx.codes.add(f.code(now))
+        consumed = await tx.codes.consume(f.code(now).code_hash, now)
+    assert isinstance(consumed, Consumed) and consumed.user_epoch == 2
 
 
 async def test_saving_a_grant_never_undoes_its_revocation(

@@ -161,7 +161,7 @@ async def test_lock_reads_the_token_of_a_live_family(
         await tx.refresh_tokens.add(f.refresh_token(now, "orphan", family_id="no-family"))
     async with storage.transaction() as tx:
         locked = await tx.refresh_tokens.lock(H)
-        assert locked == Locked(f.refresh_token(now), seeded.grant.id)
+        assert locked == Locked(f.refresh_token(now), seeded.grant.id, 0)
         assert await tx.refresh_tokens.lock(TokenHash("unknown")) is None
         assert await tx.refresh_tokens.lock(TokenHash("orphan")) is None  # no family row
         rotated = await tx.refresh_tokens.rotate(H, CLIENT_ID, now, locked=locked.token)

@@ -257,11 +257,18 @@ class TokenStanding:
     grant_revoked_at: datetime | None
     user_found: bool
     user_disabled: bool
-    user_tokens_not_before: datetime | None
+    user_token_epoch: int | None
     family_revoked_at: datetime | None
     revoked_one_by_one: bool
 
-    def allows(self, *, issued_at: datetime, grant_id: str | None, user_id: str | None) -> bool:
+    def allows(
+        self,
+        *,
+        issued_at: datetime,
+        grant_id: str | None,
+        user_id: str | None,
+        user_epoch: int | None,
+    ) -> bool:
         """Live unless revoked by any route RFC 7009 §2.1 and RFC 6749 §4.1.2, §10.4 give:
         this token alone, its family (code replay, refresh token reuse), its grant, its
         user (password change, disabled), or its client (deleted; a client registered again
@@ -277,8 +284,8 @@ class TokenStanding:
         if user_id is not None:
             if not self.user_found or self.user_disabled:
                 return False
-            cutoff = self.user_tokens_not_before
-            if cutoff is not None and issued_at <= cutoff:
+            # Issued in the user's current epoch: no password change or disabling since.
+            if user_epoch is None or user_epoch != self.user_token_epoch:
                 return False
         return True
 

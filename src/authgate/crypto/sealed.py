@@ -51,6 +51,9 @@ class SealedClaims:
     issued_at: datetime
     expires_at: datetime
     audience: str | None
+    user_epoch: int | None = None
+    """The user's token epoch when it was issued (``users.token_epoch``); None without a
+    user."""
 
 
 def _micros(moment: datetime) -> int:
@@ -89,6 +92,7 @@ class AccessTokenSealer:
                 claims.family_id,
                 " ".join(claims.scopes),
                 claims.audience,
+                claims.user_epoch,
             ]
         )
         nonce = os.urandom(_NONCE_BYTES)
@@ -127,7 +131,9 @@ class AccessTokenSealer:
         except InvalidTag:
             return None
         # Authenticated: only this server wrote it, so its shape is known.
-        iat, exp, client_id, user_id, grant_id, family_id, scope, audience = orjson.loads(payload)
+        iat, exp, client_id, user_id, grant_id, family_id, scope, audience, epoch = orjson.loads(
+            payload
+        )
         return SealedClaims(
             client_id=client_id,
             user_id=user_id,
@@ -137,4 +143,5 @@ class AccessTokenSealer:
             issued_at=_from_micros(iat),
             expires_at=_from_micros(exp),
             audience=audience,
+            user_epoch=epoch,
         )

@@ -136,6 +136,7 @@ async def _authorization_code(
         now,
         refresh,
         "authorization_code",
+        result.user_epoch,
     )
 
 
@@ -206,6 +207,7 @@ async def _refresh_token(
         now,
         refresh,
         "refresh_token",
+        locked.user_epoch,
     )
 
 
@@ -223,6 +225,7 @@ async def _mint(
     now: datetime,
     refresh: str | None,
     grant_type: str,
+    user_epoch: int | None,
 ) -> dict[str, Any]:
     """The access token (for the resource, with only its scopes) and, for OpenID Connect, the
     ID token (with the user's claims when the access token cannot reach UserInfo) of a grant
@@ -238,6 +241,7 @@ async def _mint(
         now=now,
         resource=resource,
         auth_time=auth_time,
+        user_epoch=user_epoch,
     )
     id_token = None
     if "openid" in scopes:

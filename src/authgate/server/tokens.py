@@ -70,6 +70,7 @@ async def issue_access_token(
     now: datetime,
     resource: Resource | None = None,
     auth_time: datetime | None = None,
+    user_epoch: int | None = None,
 ) -> IssuedAccessToken:
     """Issue an access token; return it once.
 
@@ -90,6 +91,9 @@ async def issue_access_token(
     expires_at = now + timedelta(seconds=ttl)
     audience = resource.identifier if resource is not None else None
     if resource is None or resource.token_format != "jwt":  # noqa: S105 - a format
+        if user_id is not None and user_epoch is None:
+            # It would be refused at its first use (TokenStanding.allows).
+            raise ValueError("a sealed token issued to a user must carry the user's epoch")
         value = ctx.seal.seal(
             SealedClaims(
                 client_id=client_id,
@@ -100,6 +104,7 @@ async def issue_access_token(
                 issued_at=now,
                 expires_at=expires_at,
                 audience=audience,
+                user_epoch=user_epoch,
             )
         )
         return IssuedAccessToken(value, ttl, scopes)
@@ -198,7 +203,10 @@ def _sealed_record(
 ) -> AccessToken:
     """The token as a record; ``standing`` None for an expired one (inactive either way)."""
     live = standing is not None and standing.allows(
-        issued_at=claims.issued_at, grant_id=claims.grant_id, user_id=claims.user_id
+        issued_at=claims.issued_at,
+        grant_id=claims.grant_id,
+        user_id=claims.user_id,
+        user_epoch=claims.user_epoch,
     )
     return AccessToken(
         token_hash=token_hash,

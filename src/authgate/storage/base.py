@@ -74,6 +74,8 @@ class Consumed:
 
     code: AuthorizationCode
     live_grant_id: str | None
+    user_epoch: int | None = None
+    """The user's token epoch, which the access token issued now carries (design note 0009)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,8 @@ class Locked:
 
     token: RefreshToken
     live_grant_id: str | None
+    user_epoch: int | None = None
+    """The user's token epoch, which the access token issued now carries (design note 0009)."""
 
 
 @dataclass(frozen=True, slots=True)

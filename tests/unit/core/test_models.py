@@ -92,7 +92,7 @@ def _standing(**changes: object) -> TokenStanding:
         "grant_revoked_at": None,
         "user_found": True,
         "user_disabled": False,
-        "user_tokens_not_before": None,
+        "user_token_epoch": 3,
         "family_revoked_at": None,
         "revoked_one_by_one": False,
     }
@@ -100,11 +100,12 @@ def _standing(**changes: object) -> TokenStanding:
     return TokenStanding(**values)  # type: ignore[arg-type]
 
 
-def _allows(standing: TokenStanding, *, user: bool = True) -> bool:
+def _allows(standing: TokenStanding, *, user: bool = True, epoch: int | None = 3) -> bool:
     return standing.allows(
         issued_at=_ISSUED,
         grant_id="grant-1" if user else None,
         user_id="user-1" if user else None,
+        user_epoch=epoch if user else None,
     )
 
 
@@ -124,8 +125,8 @@ def test_a_token_nothing_revoked_is_live() -> None:
         {"grant_revoked_at": _ISSUED + timedelta(hours=1)},  # RFC 6749 §10.4
         {"user_found": False},
         {"user_disabled": True},
-        {"user_tokens_not_before": _ISSUED},  # password changed at the same instant
-        {"user_tokens_not_before": _ISSUED + timedelta(minutes=5)},
+        {"user_token_epoch": 4},  # a password change or disabling since
+        {"user_token_epoch": None},  # the user row is gone
     ],
 )
 def test_every_route_of_revocation_ends_a_token(changes: dict[str, object]) -> None:
@@ -140,6 +141,10 @@ def test_what_a_machine_token_does_not_depend_on_does_not_end_it() -> None:
     )
 
 
-def test_tokens_issued_after_a_password_change_or_with_the_client_are_live() -> None:
-    assert _allows(_standing(user_tokens_not_before=_ISSUED - timedelta(microseconds=1)))
-    assert _allows(_standing(client_created_at=_ISSUED, user_tokens_not_before=None))
+def test_the_users_epoch_decides_whatever_the_clocks_say() -> None:
+    """A token from the user's current epoch is live even if its node's clock was behind the
+    revoking node's; one from an earlier epoch is revoked even if its clock ran ahead."""
+    assert _allows(_standing(user_token_epoch=4), epoch=4)
+    assert not _allows(_standing(user_token_epoch=4), epoch=3)
+    assert not _allows(_standing(), epoch=None)  # a user token must carry its epoch
+    assert _allows(_standing(client_created_at=_ISSUED))

@@ -18,10 +18,11 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from authgate.storage.sql.schema import grants, users
 
-__all__ = ["Qualified", "live_grant_id", "newest_grant_id"]
+__all__ = ["Qualified", "live_grant_id", "newest_grant_id", "user_token_epoch"]
 
 _G = grants.alias("live_grant")
 _U = users.alias("grant_user")
+_E = users.alias("epoch_user")
 
 
 def newest_grant_id(user_id: ColumnElement[Any], client_id: ColumnElement[Any]) -> Select[Any]:
@@ -42,6 +43,12 @@ def live_grant_id(user_id: ColumnElement[Any], client_id: ColumnElement[Any]) ->
     return newest_grant_id(user_id, client_id).join_from(
         _G, _U, and_(_U.c.id == _G.c.user_id, _U.c.disabled == false())
     )
+
+
+def user_token_epoch(user_id: ColumnElement[Any]) -> Select[Any]:
+    """The user's token epoch, read by the statement that issues a token, so the sealed
+    access token carries the epoch its transaction saw (``users.token_epoch``)."""
+    return select(_E.c.token_epoch).where(_E.c.id == user_id)
 
 
 class Qualified(ColumnElement[Any]):

@@ -14,7 +14,7 @@ from authgate.core.models import RefreshToken, TokenHash
 from authgate.storage.base import Locked, RefreshTokenRepository, Reused, Rotated
 from authgate.storage.sql.dialect import insert_if_absent, insert_new
 from authgate.storage.sql.executor import Executor
-from authgate.storage.sql.live_grant import live_grant_id
+from authgate.storage.sql.live_grant import live_grant_id, user_token_epoch
 from authgate.storage.sql.rows import refresh_token_from_row, refresh_token_values
 from authgate.storage.sql.schema import UtcDateTime, refresh_tokens, token_families
 
@@ -39,6 +39,7 @@ _LOCK = (
         refresh_tokens,
         _F.revoked_at.label("family_revoked_at"),
         live_grant_id(_T.user_id, _T.client_id).scalar_subquery().label("live_grant_id"),
+        user_token_epoch(_T.user_id).scalar_subquery().label("user_epoch"),
     )
     .join(token_families, _T.family_id == _F.family_id)
     .where(_T.token_hash == bindparam("hash"))
@@ -113,7 +114,7 @@ class SqlRefreshTokenRepository(RefreshTokenRepository):
         row = (await self._conn.execute(_LOCK, {"hash": token_hash})).first()
         if row is None or row.family_revoked_at is not None:
             return None
-        return Locked(refresh_token_from_row(row), row.live_grant_id)
+        return Locked(refresh_token_from_row(row), row.live_grant_id, row.user_epoch)
 
     async def rotate(
         self,

@@ -198,9 +198,10 @@ users = Table(
     Column("disabled", Boolean, nullable=False),
     Column("created_at", UtcDateTime),
     Column("updated_at", UtcDateTime),
-    # Sealed access tokens issued at or before this time are revoked (password change,
-    # disabling): they have no rows to mark (migration 0011, design note 0009).
-    Column("tokens_not_before", UtcDateTime),
+    # Moved on by a password change or disabling: a sealed access token carries the epoch
+    # it was issued in and is revoked once this has moved; sealed tokens have no rows to
+    # mark (migration 0011, design note 0009).
+    Column("token_epoch", Integer, nullable=False, server_default=text("0")),
     UniqueConstraint("username"),
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, delete, or_, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from authgate.core.models import (
     AccessToken,
@@ -28,7 +28,12 @@ from authgate.storage.base import (
 )
 from authgate.storage.sql.dialect import insert_if_absent, insert_new
 from authgate.storage.sql.executor import Executor
-from authgate.storage.sql.live_grant import Qualified, live_grant_id, newest_grant_id
+from authgate.storage.sql.live_grant import (
+    Qualified,
+    live_grant_id,
+    newest_grant_id,
+    user_token_epoch,
+)
 from authgate.storage.sql.rows import (
     DbRow,
     access_token_from_row,
@@ -78,6 +83,7 @@ _CONSUME_CODE = (
         Qualified(live_grant_id(codes.c.user_id, codes.c.client_id).scalar_subquery()).label(
             "live_grant_id"
         ),
+        Qualified(user_token_epoch(codes.c.user_id).scalar_subquery()).label("user_epoch"),
     )
 )
 _GET_CODE = select(codes).where(codes.c.code_hash == bindparam("hash"))
@@ -133,20 +139,11 @@ _REVOKE_USER_TOKENS = (
     .values(revoked_at=_NOW)
 )
 # Sealed tokens (no rows): one revocation time for all of a user's tokens.
-# Only ever moved forward: a later revocation run with a clock behind must not revive
-# tokens an earlier one revoked.
-_CUT_OFF_USER_TOKENS = (
-    update(users)
-    .where(users.c.id == bindparam("user"))
-    .values(
-        tokens_not_before=case(
-            (
-                or_(users.c.tokens_not_before.is_(None), users.c.tokens_not_before < _NOW),
-                _NOW,
-            ),
-            else_=users.c.tokens_not_before,
-        )
-    )
+# Sealed tokens (no rows): every token issued in an earlier epoch is revoked. A counter, not
+# a time: exact however the issuing and revoking nodes' clocks differ, and in whichever order
+# their transactions commit (the issuing statement reads the epoch it seals).
+_NEXT_USER_EPOCH = (
+    update(users).where(users.c.id == bindparam("user")).values(token_epoch=users.c.token_epoch + 1)
 )
 # What a sealed access token depends on, in one statement of primary-key lookups: each
 # outer join matches at most one row, or none when the token names no grant, user or
@@ -158,7 +155,7 @@ _STANDING = (
         grants.c.revoked_at.label("grant_revoked_at"),
         users.c.id.label("user_found"),
         users.c.disabled.label("user_disabled"),
-        users.c.tokens_not_before.label("user_tokens_not_before"),
+        users.c.token_epoch.label("user_token_epoch"),
         token_families.c.revoked_at.label("family_revoked_at"),
         revoked_access_tokens.c.token_hash.label("revoked_hash"),
     )
@@ -179,7 +176,7 @@ _CLIENT_GONE = TokenStanding(
     grant_revoked_at=None,
     user_found=False,
     user_disabled=False,
-    user_tokens_not_before=None,
+    user_token_epoch=None,
     family_revoked_at=None,
     revoked_one_by_one=False,
 )
@@ -214,7 +211,7 @@ def _standing_from_row(row: DbRow) -> TokenStanding:
         grant_revoked_at=row.grant_revoked_at,
         user_found=row.user_found is not None,
         user_disabled=bool(row.user_disabled),
-        user_tokens_not_before=row.user_tokens_not_before,
+        user_token_epoch=row.user_token_epoch,
         family_revoked_at=row.family_revoked_at,
         revoked_one_by_one=row.revoked_hash is not None,
     )
@@ -244,7 +241,7 @@ class SqlCodeRepository(CodeRepository):
         params = {"hash": code_hash, "now": now}
         row = (await self._conn.execute(_CONSUME_CODE, params)).first()
         if row is not None:
-            return Consumed(code_from_row(row), row.live_grant_id)
+            return Consumed(code_from_row(row), row.live_grant_id, row.user_epoch)
         row = (await self._conn.execute(_GET_CODE, params)).first()
         if row is not None and row.consumed_at is not None:
             return Replayed(code_from_row(row))
@@ -335,9 +332,9 @@ class SqlAccessTokenRepository(AccessTokenRepository):
 
     async def revoke_for_user(self, user_id: str, now: datetime) -> int:
         """Revoke every live token of the user (OWASP: a new password ends old access): the
-        rows, and every sealed token issued until now (``users.tokens_not_before``)."""
+        rows, and every sealed token issued until now (``users.token_epoch`` moves on)."""
         params = {"user": user_id, "now": now}
-        await self._conn.execute(_CUT_OFF_USER_TOKENS, params)
+        await self._conn.execute(_NEXT_USER_EPOCH, params)
         await self._conn.execute(_REVOKE_USER_FAMILIES, params)
         await self._conn.execute(_REVOKE_USER_REFRESH_TOKENS, params)
         return (await self._conn.execute(_REVOKE_USER_TOKENS, params)).rowcount

@@ -2,8 +2,9 @@
 
 - ``revoked_access_tokens``: the hash of each sealed token revoked on its own (RFC 7009),
   kept until the token would have expired.
-- ``users.tokens_not_before``: a password change or disabling revokes every token the user
-  had; a sealed token issued at or before this time is revoked.
+- ``users.token_epoch``: a password change or disabling revokes every token the user had by
+  moving it on; a sealed token carries the epoch it was issued in, and is revoked once its
+  user's has moved (exact whatever the nodes' clocks say, unlike a time).
 
 Family, grant and client revocations need nothing new: sealed tokens check the
 ``token_families``, ``grants`` and ``clients`` rows at each use.
@@ -34,11 +35,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("token_hash", name="pk_revoked_access_tokens"),
     )
     op.create_index("ix_revoked_access_tokens_expires_at", "revoked_access_tokens", ["expires_at"])
-    op.add_column("users", sa.Column("tokens_not_before", sa.Double(), nullable=True))
+    op.add_column(
+        "users",
+        sa.Column("token_epoch", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("users") as batch:
-        batch.drop_column("tokens_not_before")
+        batch.drop_column("token_epoch")
     op.drop_index("ix_revoked_access_tokens_expires_at", table_name="revoked_access_tokens")
     op.drop_table("revoked_access_tokens")
