@@ -1,5 +1,6 @@
 """Sealed access tokens: an opaque token that carries its own claims, encrypted and
-authenticated under a key only this server (its instance secret) holds.
+authenticated under a key only this server holds (its own instance secret, with the
+key-encryption key when one is set: ``KeyEncryptor.derive``).
 
 A sealed token needs no row: issuing one writes nothing, so a token response costs one
 insert less (design note 0009). Whether it is still live (not revoked one by one, nor with
@@ -67,8 +68,8 @@ def _from_micros(value: int) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class AccessTokenSealer:
-    """Seals and opens access tokens with one prefix under one 256-bit key (derived from the
-    instance secret, so every node of a deployment shares it and nothing else has it)."""
+    """Seals and opens access tokens with one prefix under one 256-bit key (derived from a
+    stored instance secret, so every node of a deployment shares it; ``bootstrap``)."""
 
     key: bytes = field(repr=False)  # never in a log line or a traceback's locals
     prefix: str

@@ -147,22 +147,8 @@ async def find_access_token(
     looked up by hash (JWT access tokens, and random ones issued before tokens were sealed).
     Spec: RFC 6749 §1.4, §4.1.2, §10.4; RFC 7009 §2.1; RFC 7662 §2.2; RFC 6750 §3.1.
     """
-    token_hash = ctx.hash_token(token)
-    if not ctx.seal.is_sealed(token):
-        return await tx.access_tokens.get(token_hash)
-    claims = _open(ctx, token)
-    if claims is None:
-        return None
-    if now >= claims.expires_at:
-        return _sealed_record(token_hash, claims, None, now)  # no need to ask the database
-    standing = await tx.access_tokens.standing(
-        token_hash,
-        client_id=claims.client_id,
-        grant_id=claims.grant_id,
-        user_id=claims.user_id,
-        family_id=claims.family_id,
-    )
-    return _sealed_record(token_hash, claims, standing, now)
+    record, _ = await _find(ctx, tx, token, now, with_user=False)
+    return record
 
 
 async def find_access_token_and_user(
@@ -171,23 +157,41 @@ async def find_access_token_and_user(
     """``find_access_token`` and the user it was issued to (None for a client's own token,
     or a user gone), for UserInfo: a sealed token's user comes with its standing, in the
     same statement. Spec: OIDC Core §5.3."""
+    return await _find(ctx, tx, token, now, with_user=True)
+
+
+async def _find(
+    ctx: ServerContext, tx: Transaction, token: str, now: datetime, *, with_user: bool
+) -> tuple[AccessToken | None, User | None]:
     token_hash = ctx.hash_token(token)
-    claims = _open(ctx, token) if ctx.seal.is_sealed(token) else None
-    if claims is None or claims.user_id is None:
-        record = await find_access_token(ctx, tx, token, now)
-        if record is None or record.user_id is None:
+    if not ctx.seal.is_sealed(token):
+        record = await tx.access_tokens.get(token_hash)
+        if not with_user or record is None or record.user_id is None:
             return record, None
         return record, await tx.users.get(record.user_id)
+    claims = _open(ctx, token)
+    if claims is None:
+        return None, None
     if now >= claims.expires_at:
-        return _sealed_record(token_hash, claims, None, now), None
-    standing, user = await tx.access_tokens.standing_with_user(
+        return _sealed_record(token_hash, claims, None, now), None  # no need to ask
+    repository, user_id = tx.access_tokens, claims.user_id
+    if with_user and user_id is not None:
+        standing, user = await repository.standing_with_user(
+            token_hash,
+            client_id=claims.client_id,
+            grant_id=claims.grant_id,
+            user_id=user_id,
+            family_id=claims.family_id,
+        )
+        return _sealed_record(token_hash, claims, standing, now), user
+    standing = await repository.standing(
         token_hash,
         client_id=claims.client_id,
         grant_id=claims.grant_id,
-        user_id=claims.user_id,
+        user_id=user_id,
         family_id=claims.family_id,
     )
-    return _sealed_record(token_hash, claims, standing, now), user
+    return _sealed_record(token_hash, claims, standing, now), None
 
 
 def _open(ctx: ServerContext, token: str) -> SealedClaims | None:

@@ -4,8 +4,9 @@ sessions and pending interactions. All are looked up by hash or random id, never
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
 
 from authgate.core.models import (
     AccessToken,
@@ -138,7 +139,6 @@ _REVOKE_USER_TOKENS = (
     )
     .values(revoked_at=_NOW)
 )
-# Sealed tokens (no rows): one revocation time for all of a user's tokens.
 # Sealed tokens (no rows): every token issued in an earlier epoch is revoked. A counter, not
 # a time: exact however the issuing and revoking nodes' clocks differ, and in whichever order
 # their transactions commit (the issuing statement reads the epoch it seals).
@@ -287,14 +287,9 @@ class SqlAccessTokenRepository(AccessTokenRepository):
     ) -> TokenStanding:
         """What the database says now about a sealed token's client, grant, user and family,
         and whether it was revoked on its own (design note 0009)."""
-        params = {
-            "token_hash": token_hash,
-            "client_id": client_id,
-            "grant_id": grant_id,
-            "user_id": user_id,
-            "family_id": family_id,
-        }
-        row = (await self._conn.execute(_STANDING, params)).first()
+        row = await self._standing_row(
+            _STANDING, token_hash, client_id, grant_id, user_id, family_id
+        )
         return _CLIENT_GONE if row is None else _standing_from_row(row)
 
     async def standing_with_user(
@@ -308,6 +303,23 @@ class SqlAccessTokenRepository(AccessTokenRepository):
     ) -> tuple[TokenStanding, User | None]:
         """``standing``, and the user the token was issued to (None if gone), in the same
         statement."""
+        row = await self._standing_row(
+            _STANDING_WITH_USER, token_hash, client_id, grant_id, user_id, family_id
+        )
+        if row is None:
+            return _CLIENT_GONE, None
+        user = None if row.user_found is None else user_from_row(row)
+        return _standing_from_row(row), user
+
+    async def _standing_row(
+        self,
+        statement: Select[Any],
+        token_hash: TokenHash,
+        client_id: str,
+        grant_id: str | None,
+        user_id: str | None,
+        family_id: str | None,
+    ) -> DbRow | None:
         params = {
             "token_hash": token_hash,
             "client_id": client_id,
@@ -315,11 +327,8 @@ class SqlAccessTokenRepository(AccessTokenRepository):
             "user_id": user_id,
             "family_id": family_id,
         }
-        row = (await self._conn.execute(_STANDING_WITH_USER, params)).first()
-        if row is None:
-            return _CLIENT_GONE, None
-        user = None if row.user_found is None else user_from_row(row)
-        return _standing_from_row(row), user
+        row: DbRow | None = (await self._conn.execute(statement, params)).first()
+        return row
 
     async def revoke_sealed(self, token_hash: TokenHash, expires_at: datetime) -> bool:
         """Revoke one sealed token (RFC 7009 §2.1), remembered until it would have expired;
