@@ -22,8 +22,7 @@ from authgate.server.context import Endpoints, ServerContext
 from authgate.server.keys import ensure_keys
 from authgate.server.ports import LogEvents, SystemClock
 from authgate.server.tokens import ACCESS_TOKEN_PREFIX
-from authgate.storage.sql.migrate import schema_state, upgrade
-from authgate.storage.sql.repositories import open_storage
+from authgate.storage.sql import open_storage, schema_state, upgrade
 from authgate.web.app import create_app
 from authgate.web.security import SecurityHeaders
 

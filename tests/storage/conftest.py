@@ -105,7 +105,7 @@ async def seeded(storage: SqlStorage, now: datetime) -> Seed:
 @pytest.fixture
 def checkpoint_modes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The mode of every checkpoint SQLite storage runs (``PASSIVE``, ``RESTART``), in order."""
-    from authgate.storage.sql import sqlite as sqlite_module
+    from authgate.storage.sql._engine import sqlite_storage as sqlite_module
 
     modes: list[str] = []
     checkpoint = sqlite_module._checkpoint

@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from authgate.storage.sql.barging_lock import BargingLock
+from authgate.storage.sql._engine.barging_lock import BargingLock
 
 
 async def test_holders_never_overlap() -> None:

@@ -14,11 +14,15 @@ import pytest
 
 from authgate.core.models import TokenHash
 from authgate.storage.base import StorageUnavailable
-from authgate.storage.sql import direct
-from authgate.storage.sql.client_cache import MAX_CLIENTS, ClientCache
-from authgate.storage.sql.direct import DirectSqliteExecutor
+from authgate.storage.sql._engine import sqlite_executor
+from authgate.storage.sql._engine.client_cache import MAX_CLIENTS, ClientCache
+from authgate.storage.sql._engine.sqlite_executor import DirectSqliteExecutor
+from authgate.storage.sql._engine.sqlite_storage import (
+    SqliteStorage,
+    create_sqlite_engine,
+    open_sqlite_storage,
+)
 from authgate.storage.sql.schema import metadata
-from authgate.storage.sql.sqlite import SqliteStorage, create_sqlite_engine, open_sqlite_storage
 
 from . import factories as f
 
@@ -174,7 +178,7 @@ async def test_a_failing_version_read_is_a_storage_error(
     sqlite: SqliteStorage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Answered like any other database failure (503), never as a crash."""
-    monkeypatch.setattr(direct, "_DATA_VERSION", "PRAGMA data_version(")
+    monkeypatch.setattr(sqlite_executor, "_DATA_VERSION", "PRAGMA data_version(")
     with pytest.raises(StorageUnavailable):
         await _get(sqlite)
 

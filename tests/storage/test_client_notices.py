@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from authgate.storage.sql import SqlStorage, create_engine, open_storage
-from authgate.storage.sql import client_notices as notices_module
+from authgate.storage.sql import PostgresStorage, create_engine, open_storage
+from authgate.storage.sql._engine import client_notices as notices_module
 from authgate.storage.sql.schema import metadata
 
 from . import factories as f
@@ -30,12 +30,12 @@ async def admin(pg_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-async def pg(pg_url: str, admin: AsyncEngine) -> AsyncIterator[SqlStorage]:
+async def pg(pg_url: str, admin: AsyncEngine) -> AsyncIterator[PostgresStorage]:
     async with admin.begin() as conn:
         for table in reversed(metadata.sorted_tables):
             await conn.execute(table.delete())
     store = await open_storage(pg_url)
-    assert isinstance(store, SqlStorage)
+    assert isinstance(store, PostgresStorage)
     async with store.transaction() as tx:
         await tx.clients.add(f.client(client_name="first"))
     yield store
@@ -43,7 +43,7 @@ async def pg(pg_url: str, admin: AsyncEngine) -> AsyncIterator[SqlStorage]:
 
 
 @contextlib.asynccontextmanager
-async def _housekeeping(store: SqlStorage) -> AsyncIterator[None]:
+async def _housekeeping(store: PostgresStorage) -> AsyncIterator[None]:
     """The storage's housekeeping (the listener) running for the block, as the server runs it."""
     task = asyncio.create_task(store.housekeeping())
     try:
@@ -56,12 +56,12 @@ async def _housekeeping(store: SqlStorage) -> AsyncIterator[None]:
 
 
 @pytest.fixture
-async def listening(pg: SqlStorage) -> AsyncIterator[SqlStorage]:
+async def listening(pg: PostgresStorage) -> AsyncIterator[PostgresStorage]:
     async with _housekeeping(pg):
         yield pg
 
 
-def _version(store: SqlStorage) -> int | None:
+def _version(store: PostgresStorage) -> int | None:
     assert store._notices is not None
     return store._notices.version(False)
 
@@ -74,7 +74,7 @@ async def _until(condition: Callable[[], bool]) -> None:
     raise AssertionError("condition not met within 2 s")
 
 
-async def _name(store: SqlStorage) -> str | None:
+async def _name(store: PostgresStorage) -> str | None:
     async with store.transaction() as tx:
         client = await tx.clients.get(f.CLIENT_ID)
     return None if client is None else client.client_name
@@ -89,7 +89,7 @@ async def _rename_unannounced(admin: AsyncEngine, name: str) -> None:
 
 
 async def test_a_client_is_served_from_memory_while_listening(
-    listening: SqlStorage, admin: AsyncEngine
+    listening: PostgresStorage, admin: AsyncEngine
 ) -> None:
     assert await _name(listening) == "first"
     await _rename_unannounced(admin, "unannounced")
@@ -97,7 +97,7 @@ async def test_a_client_is_served_from_memory_while_listening(
 
 
 async def test_a_change_committed_elsewhere_empties_the_cache(
-    listening: SqlStorage, admin: AsyncEngine
+    listening: PostgresStorage, admin: AsyncEngine
 ) -> None:
     assert await _name(listening) == "first"
     before = _version(listening)
@@ -112,7 +112,7 @@ class Boom(Exception):
 
 
 async def test_a_rolled_back_change_read_inside_its_transaction_is_never_cached(
-    listening: SqlStorage,
+    listening: PostgresStorage,
 ) -> None:
     """The cache is empty (a fresh count), so a read that stored its result would store the
     uncommitted name."""
@@ -129,14 +129,16 @@ async def test_a_rolled_back_change_read_inside_its_transaction_is_never_cached(
     assert await _name(listening) == "first"
 
 
-async def test_nothing_is_cached_while_nobody_listens(pg: SqlStorage, admin: AsyncEngine) -> None:
+async def test_nothing_is_cached_while_nobody_listens(
+    pg: PostgresStorage, admin: AsyncEngine
+) -> None:
     assert await _name(pg) == "first"
     await _rename_unannounced(admin, "unannounced")
     assert await _name(pg) == "unannounced"
 
 
 async def test_reads_inside_a_begun_transaction_skip_the_cache(
-    listening: SqlStorage, admin: AsyncEngine, now: datetime
+    listening: PostgresStorage, admin: AsyncEngine, now: datetime
 ) -> None:
     assert await _name(listening) == "first"
     await _rename_unannounced(admin, "unannounced")
@@ -147,7 +149,7 @@ async def test_reads_inside_a_begun_transaction_skip_the_cache(
 
 
 async def test_a_lost_listener_stops_the_cache_until_it_listens_again(
-    listening: SqlStorage, admin: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+    listening: PostgresStorage, admin: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(notices_module, "RETRY_INTERVAL", 0.5)
     assert await _name(listening) == "first"
@@ -168,7 +170,7 @@ async def test_a_lost_listener_stops_the_cache_until_it_listens_again(
 
 
 async def test_heartbeats_that_do_not_arrive_stop_the_cache(
-    pg: SqlStorage, admin: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+    pg: PostgresStorage, admin: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As behind a pooler that does not forward notices: the connection answers, notices
     never come."""
@@ -189,7 +191,7 @@ async def test_heartbeats_that_do_not_arrive_stop_the_cache(
 
 
 async def test_a_disabled_trigger_stops_the_cache(
-    pg: SqlStorage, admin: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+    pg: PostgresStorage, admin: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(notices_module, "PING_INTERVAL", 0.05)
     monkeypatch.setattr(notices_module, "RETRY_INTERVAL", 0.05)
@@ -209,7 +211,7 @@ async def test_a_disabled_trigger_stops_the_cache(
 
 
 async def test_no_client_stays_in_memory_longer_than_the_maximum_age(
-    listening: SqlStorage, admin: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+    listening: PostgresStorage, admin: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert await _name(listening) == "first"
     await _rename_unannounced(admin, "unannounced")
@@ -220,7 +222,7 @@ async def test_no_client_stays_in_memory_longer_than_the_maximum_age(
 
 
 async def test_migration_0010_adds_one_statement_trigger(
-    pg: SqlStorage, admin: AsyncEngine
+    pg: PostgresStorage, admin: AsyncEngine
 ) -> None:
     async with admin.connect() as conn:
         found = await conn.execute(

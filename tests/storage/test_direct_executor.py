@@ -23,13 +23,18 @@ from sqlalchemy.exc import IntegrityError, NoResultFound, StatementError
 
 from authgate.core.models import TokenHash
 from authgate.storage.base import DuplicateError, StorageUnavailable
-from authgate.storage.sql import sqlite as sqlite_module
-from authgate.storage.sql.direct import (
+from authgate.storage.sql._engine import sqlite_storage as sqlite_module
+from authgate.storage.sql._engine.prepared import (
     MAX_PREPARED,
     DirectResult,
-    DirectSqliteExecutor,
     _bind_processor,
     _result_processor,
+)
+from authgate.storage.sql._engine.sqlite_executor import DirectSqliteExecutor
+from authgate.storage.sql._engine.sqlite_storage import (
+    FALLBACK_CHECKPOINT_PAGES,
+    SqliteStorage,
+    open_sqlite_storage,
 )
 from authgate.storage.sql.rows import code_values, refresh_token_values
 from authgate.storage.sql.schema import (
@@ -41,11 +46,6 @@ from authgate.storage.sql.schema import (
     metadata,
     refresh_tokens,
     token_families,
-)
-from authgate.storage.sql.sqlite import (
-    FALLBACK_CHECKPOINT_PAGES,
-    SqliteStorage,
-    open_sqlite_storage,
 )
 from authgate.storage.sql.tokens import _CONSUME_CODE, _GET_CODE
 

@@ -1,7 +1,8 @@
-"""PostgreSQL on asyncpg directly (storage/sql/direct_pg.py): the transaction begins at its
-first write or lock and is one, textual SQL runs inside it, a failure rolls everything back,
-a dead connection is a 503 that the pool recovers from, and one found dead by a transaction's
-first round trip is replaced without failing. The contract suite covers the statements."""
+"""PostgreSQL on asyncpg directly (storage/sql/_engine/asyncpg_executor.py): the transaction
+begins at its first write or lock and is one, textual SQL runs inside it, a failure rolls
+everything back, a dead connection is a 503 that the pool recovers from, and one found dead by
+a transaction's first round trip is replaced without failing. The contract suite covers the
+statements."""
 
 from __future__ import annotations
 
@@ -13,14 +14,16 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
-from sqlalchemy import make_url, select, text
+from sqlalchemy import make_url, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from authgate.core.models import TokenHash
 from authgate.storage.base import StorageUnavailable
-from authgate.storage.sql import SqlStorage, SqlTransaction, create_engine, direct_pg, open_storage
-from authgate.storage.sql.direct import Prepared
-from authgate.storage.sql.direct_pg import DirectAsyncpgExecutor, _rowcount
+from authgate.storage.sql import PostgresStorage, SqlTransaction, create_engine, open_storage
+from authgate.storage.sql._engine import asyncpg_executor as direct_pg
+from authgate.storage.sql._engine.asyncpg_executor import DirectAsyncpgExecutor, _rowcount
+from authgate.storage.sql._engine.prepared import Prepared
+from authgate.storage.sql.schema import clients as clients_table
 
 from . import factories as f
 
@@ -32,7 +35,7 @@ class Boom(Exception):
 
 
 @pytest.fixture
-async def pg(pg_url: str) -> AsyncIterator[SqlStorage]:
+async def pg(pg_url: str) -> AsyncIterator[PostgresStorage]:
     from authgate.storage.sql.schema import metadata
 
     store = await open_storage(pg_url)
@@ -50,7 +53,7 @@ def test_command_status_row_counts() -> None:
     assert _rowcount("SELECT") == -1
 
 
-async def test_textual_sql_commits_with_the_transaction(pg: SqlStorage) -> None:
+async def test_textual_sql_commits_with_the_transaction(pg: PostgresStorage) -> None:
     async with pg.transaction() as tx:
         await tx.clients.add(f.client())
         await tx.connection.execute(  # textual SQL: not prepared, compiled when it runs
@@ -62,7 +65,7 @@ async def test_textual_sql_commits_with_the_transaction(pg: SqlStorage) -> None:
     assert client is not None and client.client_name == "renamed"
 
 
-async def test_an_exception_rolls_back_both_paths(pg: SqlStorage) -> None:
+async def test_an_exception_rolls_back_both_paths(pg: PostgresStorage) -> None:
     async def write_then_fail() -> None:
         async with pg.transaction() as tx:
             await tx.clients.add(f.client())
@@ -79,7 +82,7 @@ async def test_an_exception_rolls_back_both_paths(pg: SqlStorage) -> None:
 
 
 async def test_a_killed_idle_connection_is_replaced_without_failing(
-    pg: SqlStorage, pg_url: str, now: datetime
+    pg: PostgresStorage, pg_url: str, now: datetime
 ) -> None:
     async with pg.transaction() as tx:
         pid = (await tx.connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
@@ -111,7 +114,7 @@ async def test_a_killed_idle_connection_is_replaced_without_failing(
 
 
 async def test_a_connection_killed_mid_transaction_is_unavailable_then_replaced(
-    pg: SqlStorage, pg_url: str, now: datetime
+    pg: PostgresStorage, pg_url: str, now: datetime
 ) -> None:
     admin = create_engine(pg_url)
 
@@ -141,7 +144,7 @@ def _begun(tx: SqlTransaction) -> bool:
     return executor.begun
 
 
-async def test_reads_alone_open_no_transaction(pg: SqlStorage) -> None:
+async def test_reads_alone_open_no_transaction(pg: PostgresStorage) -> None:
     """READ COMMITTED gives every statement a fresh snapshot, inside a transaction or not: a
     transaction that only reads needs no BEGIN and no COMMIT (two round trips fewer)."""
     async with pg.transaction() as tx:
@@ -158,7 +161,7 @@ async def test_reads_alone_open_no_transaction(pg: SqlStorage) -> None:
 
 
 async def test_the_first_write_begins_and_later_failure_undoes_it(
-    pg: SqlStorage, now: datetime
+    pg: PostgresStorage, now: datetime
 ) -> None:
     async def read_write_fail() -> None:
         async with pg.transaction() as tx:
@@ -177,14 +180,14 @@ async def test_the_first_write_begins_and_later_failure_undoes_it(
     assert pg._pool is not None and pg._pool._in_use == 0
 
 
-async def test_a_locking_read_begins(pg: SqlStorage) -> None:
+async def test_a_locking_read_begins(pg: PostgresStorage) -> None:
     async with pg.transaction() as tx:
         assert await tx.refresh_tokens.lock(TokenHash("unknown")) is None  # SELECT … FOR UPDATE
         assert _begun(tx)
 
 
 async def test_connections_read_committed_whatever_the_database_default(
-    pg: SqlStorage, pg_url: str
+    pg: PostgresStorage, pg_url: str
 ) -> None:
     name = make_url(pg_url).database
     admin = create_engine(pg_url)
@@ -194,7 +197,7 @@ async def test_connections_read_committed_whatever_the_database_default(
                 text(f'ALTER DATABASE "{name}" SET default_transaction_isolation = serializable')
             )
         try:
-            fresh = SqlStorage(create_engine(pg_url))
+            fresh = PostgresStorage(create_engine(pg_url))
             try:
                 async with fresh.transaction() as tx:
                     level = await tx.connection.execute(text("SHOW transaction_isolation"))
@@ -273,7 +276,7 @@ async def test_a_connection_lost_later_fails_the_transaction() -> None:
     await executor.begin()
     conn.failures.append(_Lost("gone"))
     with pytest.raises(OperationalError):
-        await executor.exec_driver_sql("UPDATE clients SET client_name = 'x'")
+        await executor.execute(update(clients_table).values(client_name="x"))
     assert executor.broken and pool.released == []  # not retried: work may have started
 
 
@@ -287,7 +290,7 @@ async def test_a_timeout_at_the_first_round_trip_is_not_retried() -> None:
 
 
 async def test_a_block_that_swallows_a_lost_connection_cannot_end_normally(
-    pg: SqlStorage, pg_url: str
+    pg: PostgresStorage, pg_url: str
 ) -> None:
     """Its writes are gone with the connection: leaving the block must not look like a commit."""
     admin = create_engine(pg_url)
@@ -314,7 +317,7 @@ async def test_a_block_that_swallows_a_lost_connection_cannot_end_normally(
 
 
 async def test_a_failed_commit_is_unavailable_and_gives_the_connection_back(
-    pg: SqlStorage, monkeypatch: pytest.MonkeyPatch
+    pg: PostgresStorage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def commit_fails() -> None:
         async with pg.transaction() as tx:
@@ -345,7 +348,7 @@ async def test_a_burst_beyond_the_pool_waits_a_bounded_time(
     """Callers that arrive together count as waiting once the pool is exhausted."""
     monkeypatch.setattr(direct_pg, "POOL_SIZE", 2)
     monkeypatch.setattr(direct_pg, "ACQUIRE_TIMEOUT", 0.2)
-    store = SqlStorage(create_engine(pg_url))
+    store = PostgresStorage(create_engine(pg_url))
     assert store._pool is not None
     try:
         first = await asyncio.gather(*(store._pool.acquire() for _ in range(2)))

@@ -18,8 +18,8 @@ from sqlalchemy import text
 
 from authgate.bootstrap import build_context
 from authgate.storage.base import StorageUnavailable
-from authgate.storage.sql import sqlite as sqlite_module
-from authgate.storage.sql.sqlite import SqliteStorage, open_sqlite_storage
+from authgate.storage.sql._engine import sqlite_storage as sqlite_module
+from authgate.storage.sql._engine.sqlite_storage import SqliteStorage, open_sqlite_storage
 from tests.conftest import make_settings
 
 from . import factories as f

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from authgate.storage.base import DuplicateError, StorageUnavailable
-from authgate.storage.sql import SqlStorage, create_engine, open_storage
-from authgate.storage.sql.repositories import SqlStorage as SqlStorageClass
+from authgate.storage.sql import PostgresStorage, SqlStorage, create_engine, open_storage
 
 from . import factories as f
 
@@ -94,11 +94,11 @@ async def test_unreachable_postgresql_is_unavailable_within_seconds() -> None:
 @pytest.mark.postgres
 async def test_a_statement_timeout_is_unavailable(pg_url: str) -> None:
     """asyncpg's command timeout bounds a hung database the same way."""
-    store = SqlStorageClass(create_engine(pg_url), command_timeout=0.2)
+    store = PostgresStorage(create_engine(pg_url), command_timeout=0.2)
     try:
         with pytest.raises(StorageUnavailable):
             async with store.transaction() as tx:
-                await tx.connection.exec_driver_sql("SELECT pg_sleep(2)")
+                await tx.connection.execute(text("SELECT pg_sleep(2)"))
     finally:
         await store.close()
 

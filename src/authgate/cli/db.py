@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from authgate.config import Settings
-from authgate.storage.sql.migrate import schema_state, upgrade
+from authgate.storage.sql import schema_state, upgrade
 
 __all__ = ["add_parser"]
 

@@ -9,9 +9,9 @@ from sqlalchemy import bindparam, delete, select, update
 
 from authgate.core.models import Client, Grant, User
 from authgate.storage.base import ClientRepository, GrantRepository, UserRepository
-from authgate.storage.sql.client_cache import ClientCache
+from authgate.storage.sql._engine.client_cache import ClientCache
+from authgate.storage.sql._engine.executor import Executor
 from authgate.storage.sql.dialect import insert_new, upsert_statement
-from authgate.storage.sql.executor import Executor
 from authgate.storage.sql.live_grant import newest_grant_id
 from authgate.storage.sql.rows import (
     client_from_row,

@@ -13,7 +13,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from authgate.storage.base import DuplicateError
-from authgate.storage.sql.executor import Executor
+from authgate.storage.sql._engine.executor import Executor
 
 __all__ = ["DialectInsert", "dialect_insert", "insert_if_absent", "insert_new", "upsert_statement"]
 

@@ -32,6 +32,7 @@ __all__ = [
     "is_memory_sqlite",
     "normalize_url",
     "postgres_connect_args",
+    "set_sqlite_pragmas",
     "unavailable_as_storage_error",
 ]
 
@@ -109,9 +110,15 @@ def create_engine(url: str, *, command_timeout: float | None = COMMAND_TIMEOUT) 
     backend = async_url.get_backend_name()
     if backend == "sqlite":
         engine = create_async_engine(async_url)
-        event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", set_sqlite_pragmas)
         return engine
     if backend == "postgresql":
+        if async_url.get_driver_name() != "asyncpg":
+            # No other PostgreSQL driver is a dependency, and the storage runs on asyncpg's own.
+            raise ValueError(
+                f"unsupported PostgreSQL driver {async_url.get_driver_name()!r}: "
+                "use postgresql://user@host/dbname (asyncpg)"
+            )
         connect_args = postgres_connect_args(command_timeout)
         return create_async_engine(
             async_url,
@@ -140,7 +147,8 @@ def postgres_connect_args(command_timeout: float | None) -> dict[str, Any]:
     }
 
 
-def _set_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+def set_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    """The pragmas every authgate SQLite connection runs with (a ``connect`` event listener)."""
     cursor = dbapi_connection.cursor()
     try:
         for pragma in _SQLITE_PRAGMAS:

@@ -12,8 +12,8 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from authgate.core.models import SigningKeyRecord
 from authgate.storage.base import KeyRepository, SecretRepository, ThrottleRepository
+from authgate.storage.sql._engine.executor import Executor
 from authgate.storage.sql.dialect import dialect_insert, insert_if_absent, insert_new
-from authgate.storage.sql.executor import Executor
 from authgate.storage.sql.rows import key_from_row, key_values
 from authgate.storage.sql.schema import UtcDateTime, instance_secrets, login_throttle, signing_keys
 

@@ -16,7 +16,7 @@ from sqlalchemy import Delete, Table, bindparam, delete, exists, select
 
 from authgate.core.models import MAX_ACCESS_TOKEN_TTL
 from authgate.storage.base import MaintenanceRepository
-from authgate.storage.sql.executor import Executor
+from authgate.storage.sql._engine.executor import Executor
 from authgate.storage.sql.schema import (
     UtcDateTime,
     access_tokens,

@@ -12,8 +12,8 @@ from sqlalchemy import bindparam, select, update
 
 from authgate.core.models import RefreshToken, TokenHash
 from authgate.storage.base import Locked, RefreshTokenRepository, Reused, Rotated
+from authgate.storage.sql._engine.executor import Executor
 from authgate.storage.sql.dialect import insert_if_absent, insert_new
-from authgate.storage.sql.executor import Executor
 from authgate.storage.sql.live_grant import live_grant_id, user_token_epoch
 from authgate.storage.sql.rows import refresh_token_from_row, refresh_token_values
 from authgate.storage.sql.schema import UtcDateTime, refresh_tokens, token_families

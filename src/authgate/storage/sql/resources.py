@@ -6,8 +6,8 @@ from sqlalchemy import bindparam, delete, select
 
 from authgate.core.models import Resource
 from authgate.storage.base import ResourceRepository
+from authgate.storage.sql._engine.executor import Executor
 from authgate.storage.sql.dialect import insert_new
-from authgate.storage.sql.executor import Executor
 from authgate.storage.sql.rows import resource_from_row, resource_values
 from authgate.storage.sql.schema import resources
 

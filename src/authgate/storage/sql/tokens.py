@@ -27,8 +27,8 @@ from authgate.storage.base import (
     SessionRepository,
     SignedIn,
 )
+from authgate.storage.sql._engine.executor import Executor
 from authgate.storage.sql.dialect import insert_if_absent, insert_new
-from authgate.storage.sql.executor import Executor
 from authgate.storage.sql.live_grant import (
     Qualified,
     live_grant_id,

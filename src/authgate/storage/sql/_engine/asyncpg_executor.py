@@ -44,10 +44,10 @@ from sqlalchemy.sql.dml import Insert, UpdateBase
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.selectable import Select
 
-from authgate.storage.sql.client_notices import ClientNotices
-from authgate.storage.sql.direct import DirectResult, Prepared, bind
+from authgate.storage.sql._engine.client_notices import ClientNotices
+from authgate.storage.sql._engine.executor import Result
+from authgate.storage.sql._engine.prepared import DirectResult, Prepared, bind
 from authgate.storage.sql.engine import CONNECT_TIMEOUT, postgres_connect_args
-from authgate.storage.sql.executor import Result
 
 __all__ = ["AsyncpgPool", "DirectAsyncpgExecutor", "asyncpg_transaction"]
 
@@ -247,11 +247,6 @@ class DirectAsyncpgExecutor:
             rows = prepared.rows(await self._call("fetch", prepared.sql, values))
             return DirectResult(rows, len(rows) if prepared.dml else -1)
         return DirectResult([], _rowcount(await self._call("execute", prepared.sql, values)))
-
-    async def exec_driver_sql(self, sql: str) -> None:
-        """Run SQL text as it is, inside the transaction (tests and maintenance)."""
-        await self.begin()
-        await self._call("execute", sql, [])
 
     async def begin(self) -> None:
         if not self.begun:

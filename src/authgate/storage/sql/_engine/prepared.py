@@ -1,44 +1,34 @@
-"""Run the repositories' SQLAlchemy Core statements on SQLite's DB-API cursor directly.
+"""Prepared statements: the repositories' SQLAlchemy Core statements compiled once, then run on
+the driver's cursor (SQLite, ``sqlite_executor``) or connection (asyncpg, ``asyncpg_executor``).
 
 Every repository statement is a module-level constant, so its SQL, the order of its
 parameters, their type conversions and the conversions of its result columns can be worked
 out once (by SQLAlchemy's own compiler and types) and reused. Executing then costs one
 ``cursor.execute`` plus the few conversions a row needs, instead of SQLAlchemy's per-execution
 context, parameter construction and result machinery: measured at ~14 µs of a ~22 µs indexed
-lookup, several per token request (bench/README.md).
-
-Anything this does not prepare (textual SQL, expanding ``IN`` parameters, more distinct
-statements than the cache holds) runs through the SQLAlchemy connection as before, in the same
-transaction. Driver errors are re-raised as SQLAlchemy's exception types, so callers handle
-both paths alike.
+lookup, several per token request (bench/README.md). What is not prepared, and where it runs
+instead, is in this folder's README.md.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
-from sqlalchemy import Connection, Dialect, Executable
-from sqlalchemy.exc import DatabaseError as SaDatabaseError
-from sqlalchemy.exc import DBAPIError, IntegrityError, MultipleResultsFound, NoResultFound
-from sqlalchemy.exc import InterfaceError as SaInterfaceError
-from sqlalchemy.exc import OperationalError as SaOperationalError
+from sqlalchemy import Dialect, Executable
+from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 from sqlalchemy.sql.dml import Insert, UpdateBase
 from sqlalchemy.sql.selectable import Select
 from sqlalchemy.types import TypeDecorator
 
-from authgate.storage.sql.executor import Result
-
 __all__ = [
+    "MAX_PREPARED",
     "DirectResult",
-    "DirectSqliteExecutor",
     "MissingParameter",
     "Prepared",
     "bind",
     "prepared_for",
-    "wrapped_error",
 ]
 
 MAX_PREPARED: Final = 512
@@ -61,9 +51,6 @@ class DirectResult:
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self._rows)
-
-    def all(self) -> list[Any]:
-        return list(self._rows)
 
     def first(self) -> Any | None:
         return self._rows[0] if self._rows else None
@@ -194,69 +181,6 @@ class _NotPrepared(Exception):
 
 class MissingParameter(Exception):
     """A required parameter was not given (the caller lets SQLAlchemy word the error)."""
-
-
-class DirectSqliteExecutor:
-    """An ``Executor`` over a pysqlite ``Connection`` (SQLAlchemy's, in its transaction) that
-    runs prepared statements on the driver's cursor and everything else through SQLAlchemy."""
-
-    __slots__ = ("_conn", "_cursor", "_prepared")
-
-    def __init__(self, conn: Connection, prepared: dict[Any, Prepared | None]) -> None:
-        self._conn = conn
-        self._prepared = prepared
-        driver = conn.connection.driver_connection
-        if not isinstance(driver, sqlite3.Connection):  # pragma: no cover - configuration
-            raise TypeError("DirectSqliteExecutor needs a pysqlite connection")
-        self._cursor = driver.cursor()
-
-    @property
-    def dialect(self) -> Dialect:
-        return self._conn.dialect
-
-    async def execute(
-        self, statement: Executable, parameters: Mapping[str, Any] | None = None
-    ) -> Result:
-        bound = bind(self._prepared, statement, parameters, self._conn.dialect)
-        if bound is None:
-            return self._conn.execute(statement, parameters)
-        prepared, values = bound
-        cursor = self._cursor
-        try:
-            cursor.execute(prepared.sql, values)
-            if prepared.returns_rows:
-                rows = prepared.rows(cursor.fetchall())
-                # DML … RETURNING: one row per changed row; SELECT: -1, as SQLAlchemy reports.
-                return DirectResult(rows, len(rows) if prepared.dml else -1)
-            return DirectResult([], cursor.rowcount)
-        except sqlite3.Error as exc:
-            raise wrapped_error(prepared.sql, exc) from exc
-
-    def data_version(self) -> int:
-        """``PRAGMA data_version``: changes whenever another connection has committed
-        (https://sqlite.org/pragma.html#pragma_data_version); see ``client_cache``."""
-        try:
-            row = self._cursor.execute(_DATA_VERSION).fetchone()
-        except sqlite3.Error as exc:
-            raise wrapped_error(_DATA_VERSION, exc) from exc
-        return int(row[0])
-
-
-_DATA_VERSION: Final = "PRAGMA data_version"
-
-
-def wrapped_error(sql: str, exc: sqlite3.Error) -> DBAPIError:
-    """SQLAlchemy's exception type for a driver error, so callers handle both paths alike.
-    No parameters in the error: they may hold hashes or other stored values."""
-    if isinstance(exc, sqlite3.IntegrityError):
-        return IntegrityError(sql, None, exc)
-    if isinstance(exc, sqlite3.OperationalError):
-        return SaOperationalError(sql, None, exc)
-    if isinstance(exc, sqlite3.InterfaceError):
-        return SaInterfaceError(sql, None, exc)
-    if isinstance(exc, sqlite3.DatabaseError):
-        return SaDatabaseError(sql, None, exc)
-    return DBAPIError(sql, None, exc)
 
 
 def bind(

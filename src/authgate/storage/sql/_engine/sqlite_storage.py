@@ -33,18 +33,23 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from authgate.storage.base import Storage, StorageUnavailable
-from authgate.storage.sql.barging_lock import BargingLock
-from authgate.storage.sql.client_cache import ClientCache
-from authgate.storage.sql.direct import DirectSqliteExecutor, Prepared, wrapped_error
+from authgate.storage.sql._engine.barging_lock import BargingLock
+from authgate.storage.sql._engine.client_cache import ClientCache
+from authgate.storage.sql._engine.prepared import Prepared
+from authgate.storage.sql._engine.sqlite_executor import (
+    DirectSqliteExecutor,
+    pysqlite_connection,
+    wrapped_error,
+)
 from authgate.storage.sql.engine import (
-    _set_sqlite_pragmas,
     driver_error,
     is_memory_sqlite,
     normalize_url,
+    set_sqlite_pragmas,
     unavailable_as_storage_error,
 )
-from authgate.storage.sql.repositories import SqlTransaction
 from authgate.storage.sql.schema import metadata
+from authgate.storage.sql.transaction import SqlTransaction
 
 __all__ = [
     "CHECKPOINT_INTERVAL",
@@ -86,7 +91,7 @@ def create_sqlite_engine(url: str) -> Engine:
         )
     else:
         engine = create_sync_engine(sync_url, pool_size=1, max_overflow=1)
-    event.listen(engine, "connect", _set_sqlite_pragmas)
+    event.listen(engine, "connect", set_sqlite_pragmas)
     event.listen(engine, "connect", _defer_checkpoints)
     return engine
 
@@ -171,7 +176,7 @@ class SqliteStorage(Storage):
                     if self._clients is not None:
                         self._clients.end_transaction()
             else:
-                driver = _driver(conn)
+                driver = pysqlite_connection(conn)
                 members = self._open_savepoint(loop, driver)
                 try:
                     executor = DirectSqliteExecutor(conn, self._prepared)
@@ -262,7 +267,7 @@ class SqliteStorage(Storage):
             if conn.in_transaction():
                 conn.commit()  # SQLAlchemy began too (a statement ran through it)
             else:
-                _driver(conn).commit()
+                pysqlite_connection(conn).commit()
         except Exception as exc:
             log.warning(
                 "a batch of %d transactions was not committed: %s", len(members), driver_error(exc)
@@ -287,7 +292,7 @@ class SqliteStorage(Storage):
         conn = self._conn
         if conn is not None and not conn.closed and not conn.invalidated:
             with contextlib.suppress(Exception):
-                _driver(conn).rollback()
+                pysqlite_connection(conn).rollback()
             with contextlib.suppress(Exception):
                 conn.invalidate()  # replaced on the next transaction
             self._conn = None
@@ -395,13 +400,6 @@ async def _in_thread(function: Callable[..., int], *args: Any) -> int:
         with contextlib.suppress(Exception):
             await future
         raise
-
-
-def _driver(conn: Connection) -> sqlite3.Connection:
-    driver = conn.connection.driver_connection
-    if not isinstance(driver, sqlite3.Connection):  # pragma: no cover - configuration
-        raise TypeError("SqliteStorage needs a pysqlite connection")
-    return driver
 
 
 def _run(driver: sqlite3.Connection, sql: str) -> None:
