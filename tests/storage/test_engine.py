@@ -90,3 +90,28 @@ def test_postgresql_engine_uses_a_bounded_pool() -> None:
 async def test_invalid_url_is_rejected_by_create_engine() -> None:
     with pytest.raises(ValueError, match="unsupported database URL scheme 'mysql'"):
         create_engine("mysql://u@db/auth")
+
+
+@pytest.mark.parametrize("url", ["postgresql+psycopg://u@db/auth", "postgres+pg8000://u@db/auth"])
+def test_another_postgresql_driver_is_a_configuration_error(url: str) -> None:
+    """authgate runs on asyncpg only: another driver named in the URL is refused in one
+    sentence, before anything tries to import it."""
+    with pytest.raises(
+        ValueError, match=r"^unsupported PostgreSQL driver '\w+': use postgresql://"
+    ):
+        create_engine(url)
+
+
+def test_another_postgresql_driver_is_one_line_from_the_cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from authgate.cli.main import main
+
+    monkeypatch.setenv("AUTHGATE_ISSUER", "https://auth.example.com")
+    monkeypatch.setenv("AUTHGATE_DATABASE_URL", "postgresql+psycopg://u@127.0.0.1:1/auth")
+    assert main(["db", "status"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "authgate: unsupported PostgreSQL driver 'psycopg': "
+        "use postgresql://user@host/dbname (asyncpg)\n"
+    )
