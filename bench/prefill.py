@@ -20,11 +20,13 @@ import argparse
 import asyncio
 import secrets
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, Table, insert
 
-from authgate.storage.sql import create_engine, upgrade
+from authgate.storage.sql import run_on_connection, upgrade
 from authgate.storage.sql.schema import (
     access_tokens,
     clients,
@@ -37,14 +39,21 @@ from authgate.storage.sql.schema import (
 BATCH = 20_000
 
 
+def _inserting(*rows: tuple[Table, Any]) -> Callable[[Connection], None]:
+    def work(conn: Connection) -> None:
+        for table, values in rows:
+            conn.execute(insert(table), values)
+
+    return work
+
+
 async def prefill(url: str, tokens: int, access_rows: bool = False) -> None:
     await upgrade(url)
-    engine = create_engine(url, command_timeout=None)
     now = datetime.now(UTC)
     owner = "prefill-" + secrets.token_hex(4)
-    async with engine.begin() as conn:
-        await conn.execute(
-            insert(clients),
+    owners = _inserting(
+        (
+            clients,
             {
                 "client_id": owner,
                 "redirect_uris": ("https://prefill.example/cb",),
@@ -56,9 +65,9 @@ async def prefill(url: str, tokens: int, access_rows: bool = False) -> None:
                 "metadata": {},
                 "created_at": now,
             },
-        )
-        await conn.execute(
-            insert(users),
+        ),
+        (
+            users,
             {
                 "id": owner,
                 "username": owner,
@@ -68,9 +77,9 @@ async def prefill(url: str, tokens: int, access_rows: bool = False) -> None:
                 "created_at": now,
                 "updated_at": now,
             },
-        )
-        await conn.execute(
-            insert(grants),
+        ),
+        (
+            grants,
             {
                 "id": owner,
                 "user_id": owner,
@@ -79,7 +88,9 @@ async def prefill(url: str, tokens: int, access_rows: bool = False) -> None:
                 "created_at": now,
                 "updated_at": now,
             },
-        )
+        ),
+    )
+    await run_on_connection(url, owners, command_timeout=None)
     started = time.perf_counter()
     done = 0
     while done < tokens:
@@ -114,12 +125,14 @@ async def prefill(url: str, tokens: int, access_rows: bool = False) -> None:
             }
             for family in families
         ]
-        async with engine.begin() as conn:
-            await conn.execute(insert(token_families), family_rows)
-            await conn.execute(insert(refresh_tokens), refresh_rows)
-            if access_rows:
-                await conn.execute(
-                    insert(access_tokens),
+        batch: list[tuple[Table, Any]] = [
+            (token_families, family_rows),
+            (refresh_tokens, refresh_rows),
+        ]
+        if access_rows:
+            batch.append(
+                (
+                    access_tokens,
                     [
                         {
                             "token_hash": secrets.token_hex(32),
@@ -136,8 +149,9 @@ async def prefill(url: str, tokens: int, access_rows: bool = False) -> None:
                         for family in families
                     ],
                 )
+            )
+        await run_on_connection(url, _inserting(*batch), command_timeout=None)
         done += count
-    await engine.dispose()
     kinds = "families and refresh tokens" + (" and access-token rows" if access_rows else "")
     print(f"{done} live {kinds} in {time.perf_counter() - started:.0f} s")
 

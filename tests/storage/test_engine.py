@@ -5,20 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Connection
 
-from authgate.storage.sql import create_engine, normalize_url
-from authgate.storage.sql.engine import is_memory_sqlite
+from authgate.storage.sql import create_engine, normalize_url, open_storage, schema_state, upgrade
+from authgate.storage.sql.engine import is_memory_sqlite, run_on_connection
 
 
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("sqlite://", "sqlite+aiosqlite://"),
-        ("sqlite:///:memory:", "sqlite+aiosqlite:///:memory:"),
-        ("sqlite:///./authgate.db", "sqlite+aiosqlite:///./authgate.db"),
+        ("sqlite://", "sqlite+pysqlite://"),
+        ("sqlite:///:memory:", "sqlite+pysqlite:///:memory:"),
+        ("sqlite:///./authgate.db", "sqlite+pysqlite:///./authgate.db"),
         (
             "sqlite:////var/lib/authgate/db.sqlite",
-            "sqlite+aiosqlite:////var/lib/authgate/db.sqlite",
+            "sqlite+pysqlite:////var/lib/authgate/db.sqlite",
         ),
         ("postgresql://u:p%40ss@db:5432/auth", "postgresql+asyncpg://u:p%40ss@db:5432/auth"),
         ("postgres://u@db/auth?ssl=require", "postgresql+asyncpg://u@db/auth?ssl=require"),
@@ -28,7 +29,7 @@ from authgate.storage.sql.engine import is_memory_sqlite
         ("sqlite+aiosqlite:///x.db", "sqlite+aiosqlite:///x.db"),
     ],
 )
-def test_normalize_url_selects_the_async_driver(url: str, expected: str) -> None:
+def test_normalize_url_selects_the_driver(url: str, expected: str) -> None:
     assert normalize_url(url) == expected
 
 
@@ -55,21 +56,19 @@ def test_is_memory_sqlite(url: str, memory: bool) -> None:
 
 
 async def test_sqlite_connections_get_the_pragmas(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite:///{tmp_path / 'pragmas.db'}")
-    try:
-        async with engine.connect() as conn:
-            values = {
-                pragma: (await conn.exec_driver_sql(f"PRAGMA {pragma}")).scalar_one()
-                for pragma in (
-                    "journal_mode",
-                    "synchronous",
-                    "foreign_keys",
-                    "busy_timeout",
-                    "cache_size",
-                )
-            }
-    finally:
-        await engine.dispose()
+    def pragmas(conn: Connection) -> dict[str, object]:
+        return {
+            pragma: conn.exec_driver_sql(f"PRAGMA {pragma}").scalar_one()
+            for pragma in (
+                "journal_mode",
+                "synchronous",
+                "foreign_keys",
+                "busy_timeout",
+                "cache_size",
+            )
+        }
+
+    values = await run_on_connection(f"sqlite:///{tmp_path / 'pragmas.db'}", pragmas)
     # synchronous: 1 is NORMAL.
     assert values == {
         "journal_mode": "wal",
@@ -78,6 +77,23 @@ async def test_sqlite_connections_get_the_pragmas(tmp_path: Path) -> None:
         "busy_timeout": 5000,
         "cache_size": -65536,  # KiB: 64 MiB
     }
+
+
+async def test_a_url_naming_aiosqlite_runs_on_pysqlite(tmp_path: Path) -> None:
+    """aiosqlite is no longer a dependency; URLs written for it keep working."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old-style.db'}"
+    await upgrade(url)
+    assert await schema_state(url) == "current"
+    store = await open_storage(url)
+    try:
+        await store.ping()
+    finally:
+        await store.close()
+
+
+def test_sqlite_has_no_async_engine() -> None:
+    with pytest.raises(ValueError, match="create_sqlite_engine"):
+        create_engine("sqlite:///authgate.db")
 
 
 def test_postgresql_engine_uses_a_bounded_pool() -> None:

@@ -17,18 +17,14 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event, inspect, text
 
 from authgate.storage.base import StorageUnavailable
-from authgate.storage.sql import HEAD_REVISION, create_engine, schema_state, upgrade
+from authgate.storage.sql import HEAD_REVISION, schema_state, upgrade
+from authgate.storage.sql.engine import run_on_connection
 from authgate.storage.sql.migrate import SCRIPT_LOCATION, classify
 from authgate.storage.sql.schema import metadata
 
 
 async def _run_sync(url: str, fn: Any) -> Any:
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as conn:
-            return await conn.run_sync(fn)
-    finally:
-        await engine.dispose()
+    return await run_on_connection(url, fn)
 
 
 def _schema_differences(connection: Connection) -> list[Any]:

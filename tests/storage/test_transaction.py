@@ -114,8 +114,8 @@ async def test_unopenable_sqlite_file_is_unavailable(tmp_path: Path) -> None:
                 pass
     finally:
         await store.close()
-        # After a failed connect, aiosqlite stops its worker thread without waiting for it;
-        # the thread then reports to the event loop, which must still be running.
+        # A thread a failed connect left behind reports to the event loop, which must still
+        # be running (SQLite runs on the loop's thread now; the check stays).
         for thread in set(threading.enumerate()) - threads_before:
             await asyncio.to_thread(thread.join, 5)
 

@@ -8,7 +8,7 @@ the benchmarks); ``_engine/`` is its private execution machinery (``_engine/READ
 """
 
 from authgate.storage.sql.backends import PostgresStorage, SqliteStorage, SqlStorage, open_storage
-from authgate.storage.sql.engine import create_engine, normalize_url
+from authgate.storage.sql.engine import create_engine, normalize_url, run_on_connection
 from authgate.storage.sql.migrate import HEAD_REVISION, SchemaState, schema_state, upgrade
 from authgate.storage.sql.transaction import SqlTransaction
 
@@ -24,4 +24,5 @@ __all__ = [
     "HEAD_REVISION",
     "create_engine",
     "normalize_url",
+    "run_on_connection",
 ]

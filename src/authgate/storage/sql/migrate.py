@@ -2,15 +2,15 @@
 
 No ``alembic.ini`` is needed: the Alembic ``Config`` is built here, pointing at the
 ``migrations`` directory shipped inside the package. Alembic's command API is synchronous; it
-runs through ``AsyncConnection.run_sync`` on a connection opened here, so :func:`upgrade` works
-inside a running event loop (the server) as well as under ``asyncio.run`` (the CLI).
+runs on a connection opened by ``engine.run_on_connection`` (SQLite: pysqlite in a worker
+thread; PostgreSQL: the asyncpg engine's ``run_sync``), so :func:`upgrade` works inside a
+running event loop (the server) as well as under ``asyncio.run`` (the CLI).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
-from contextlib import AsyncExitStack
 from functools import cache
 from typing import Final, Literal
 
@@ -19,12 +19,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authgate.storage.base import StorageUnavailable
 from authgate.storage.sql.engine import (
-    create_engine,
     is_memory_sqlite,
+    run_on_connection,
     unavailable_as_storage_error,
 )
 
@@ -88,36 +87,35 @@ _SQLITE_LOCK_RETRIES: Final = 8
 
 
 async def _upgrade_once(url: str) -> None:
-    engine = create_engine(url, command_timeout=None)
-    try:
-        async with AsyncExitStack() as stack:
-            # Only reaching the database and its lock means "unavailable"; an error in a
-            # migration script is a bug to report as it is.
-            async with unavailable_as_storage_error():
-                conn = await stack.enter_async_context(engine.connect())
-                await _begin_locked(conn)
-            await conn.run_sync(_upgrade_to_head)
-            if conn.dialect.name == "sqlite":
-                await _check_foreign_keys(conn)
-            await conn.commit()
-    finally:
-        await engine.dispose()
+    await run_on_connection(url, _upgrade_locked, command_timeout=None)
 
 
-async def _begin_locked(conn: AsyncConnection) -> None:
+def _upgrade_locked(conn: Connection) -> None:
+    """Take the migration lock, migrate to the head and check what SQLite cannot enforce
+    during the migration; the caller commits."""
+    # Only reaching the database and its lock means "unavailable"; an error in a migration
+    # script is a bug to report as it is.
+    with unavailable_as_storage_error():
+        _begin_locked(conn)
+    _upgrade_to_head(conn)
+    if conn.dialect.name == "sqlite":
+        _check_foreign_keys(conn)
+
+
+def _begin_locked(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
-        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
         return
     # SQLite's procedure for schema changes (https://www.sqlite.org/lang_altertable.html):
     # foreign keys off (only possible outside a transaction; batch mode copies and drops
     # tables), then an explicit transaction, since the sqlite3 driver would otherwise commit
     # each DDL statement on its own; IMMEDIATE takes the write lock before reading the version.
-    await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    await conn.exec_driver_sql("BEGIN IMMEDIATE")
+    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-async def _check_foreign_keys(conn: AsyncConnection) -> None:
-    violations = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+def _check_foreign_keys(conn: Connection) -> None:
+    violations = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
     if violations:
         raise RuntimeError(f"migration left rows violating foreign keys: {violations[:5]}")
 
@@ -136,19 +134,16 @@ async def schema_state(url: str) -> SchemaState:
     """
     if is_memory_sqlite(url):
         return "current"
-    engine = create_engine(url)
-    try:
-        async with unavailable_as_storage_error(), engine.connect() as conn:
-            current = await conn.run_sync(_current_heads)
-    finally:
-        await engine.dispose()
+    current = await run_on_connection(url, _current_heads)
     script = _script()
     known = {revision.revision for revision in script.walk_revisions()}
     return classify(current, known=known, heads=script.get_heads())
 
 
 def _current_heads(connection: Connection) -> tuple[str, ...]:
-    return MigrationContext.configure(connection).get_current_heads()
+    with unavailable_as_storage_error():
+        heads: tuple[str, ...] = MigrationContext.configure(connection).get_current_heads()
+    return heads
 
 
 def classify(

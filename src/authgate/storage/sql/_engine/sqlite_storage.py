@@ -27,8 +27,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event, make_url, text
-from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import StaticPool
 
@@ -42,10 +41,10 @@ from authgate.storage.sql._engine.sqlite_executor import (
     wrapped_error,
 )
 from authgate.storage.sql.engine import (
+    FALLBACK_CHECKPOINT_PAGES,
+    create_sqlite_engine,
     driver_error,
     is_memory_sqlite,
-    normalize_url,
-    set_sqlite_pragmas,
     unavailable_as_storage_error,
 )
 from authgate.storage.sql.schema import metadata
@@ -73,35 +72,6 @@ BATCH_MAX = 8
 harness, longer batches held every answer of a turn back until the next, and the load
 generator's code flows then came in bursts with the server idle between them (code flow:
 batches of a whole turn -30 %, of 16 -2 %, of 8 +5 to +23 %, of 4 +5 %, against none)."""
-
-JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
-"""Bytes the write-ahead log file is cut back to when it starts over."""
-
-FALLBACK_CHECKPOINT_PAGES = 20_000
-"""Log pages (4 KiB) after which the loop's own connection checkpoints anyway (~80 MB)."""
-
-
-def create_sqlite_engine(url: str) -> Engine:
-    """A synchronous (pysqlite) engine with the same pragmas as every authgate connection."""
-    sync_url = make_url(normalize_url(url)).set(drivername="sqlite+pysqlite")
-    if is_memory_sqlite(url):
-        # One shared connection: an in-memory database exists only inside it.
-        engine = create_sync_engine(
-            sync_url, poolclass=StaticPool, connect_args={"check_same_thread": False}
-        )
-    else:
-        engine = create_sync_engine(sync_url, pool_size=1, max_overflow=1)
-    event.listen(engine, "connect", set_sqlite_pragmas)
-    event.listen(engine, "connect", _defer_checkpoints)
-    return engine
-
-
-def _defer_checkpoints(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={FALLBACK_CHECKPOINT_PAGES}")
-    # When the log starts over, a file grown past this (by a fallback checkpoint's wait) is
-    # cut back, so the disk space returns.
-    dbapi_connection.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
-
 
 class SqliteStorage(Storage):
     """``Storage`` over a synchronous SQLite engine, one transaction at a time."""

@@ -1,9 +1,10 @@
-"""Alembic environment for authgate's schema (SQLite and PostgreSQL, async drivers).
+"""Alembic environment for authgate's schema (SQLite on pysqlite, PostgreSQL on asyncpg).
 
 :func:`authgate.storage.sql.migrate.upgrade` hands over an open connection in
 ``config.attributes["connection"]`` (it already runs inside an event loop, and holds the
-migration lock on that connection). Without one, as with the ``alembic`` command line, an async
-engine is created from ``config.attributes["url"]`` or the ``sqlalchemy.url`` option.
+migration lock on that connection). Without one, as with the ``alembic`` command line, a
+connection is opened (``engine.run_on_connection``) from ``config.attributes["url"]`` or the
+``sqlalchemy.url`` option.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import asyncio
 from alembic import context
 from sqlalchemy import Connection
 
-from authgate.storage.sql.engine import create_engine, normalize_url
+from authgate.storage.sql.engine import normalize_url, run_on_connection
 from authgate.storage.sql.schema import metadata
 
 config = context.config
@@ -37,15 +38,6 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
-async def _run_with_new_engine(url: str) -> None:
-    engine = create_engine(url, command_timeout=None)
-    try:
-        async with engine.begin() as connection:
-            await connection.run_sync(_run)
-    finally:
-        await engine.dispose()
-
-
 def _run_offline(url: str) -> None:
     """Emit the SQL script instead of running it (``alembic upgrade --sql``)."""
     context.configure(
@@ -63,4 +55,4 @@ if context.is_offline_mode():
 elif (connection := config.attributes.get("connection")) is not None:
     _run(connection)
 else:
-    asyncio.run(_run_with_new_engine(_url()))
+    asyncio.run(run_on_connection(_url(), _run, command_timeout=None))
