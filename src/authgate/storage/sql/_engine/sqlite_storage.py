@@ -73,6 +73,7 @@ harness, longer batches held every answer of a turn back until the next, and the
 generator's code flows then came in bursts with the server idle between them (code flow:
 batches of a whole turn -30 %, of 16 -2 %, of 8 +5 to +23 %, of 4 +5 %, against none)."""
 
+
 class SqliteStorage(Storage):
     """``Storage`` over a synchronous SQLite engine, one transaction at a time."""
 
