@@ -137,8 +137,7 @@ class SqliteStorage(Storage):
             if not self._joins_batch(loop):
                 try:
                     with conn.begin():
-                        executor = DirectSqliteExecutor(conn, self._prepared)
-                        yield SqlTransaction(executor, self._clients, executor.data_version)
+                        yield self._repositories(conn)
                 except OperationalError:
                     # A broken connection is replaced on the next transaction.
                     conn.invalidate()
@@ -150,8 +149,7 @@ class SqliteStorage(Storage):
                 driver = pysqlite_connection(conn)
                 members = self._open_savepoint(loop, driver)
                 try:
-                    executor = DirectSqliteExecutor(conn, self._prepared)
-                    yield SqlTransaction(executor, self._clients, executor.data_version)
+                    yield self._repositories(conn)
                 except BaseException as exc:
                     if isinstance(exc, OperationalError) or not _rolled_back(driver):
                         self._abort_batch(exc)
@@ -160,6 +158,11 @@ class SqliteStorage(Storage):
         if committed is not None:
             async with unavailable_as_storage_error():
                 await committed
+
+    def _repositories(self, conn: Connection) -> SqlTransaction:
+        """The transaction's repositories, on the prepared-statement executor over ``conn``."""
+        executor = DirectSqliteExecutor(conn, self._prepared)
+        return SqlTransaction(executor, self._clients, executor.data_version)
 
     def _open_savepoint(
         self, loop: asyncio.AbstractEventLoop, driver: sqlite3.Connection
