@@ -208,7 +208,7 @@ def _run_on_sqlite(url: str, work: Callable[[Connection], T]) -> T:
 def postgres_connect_args(command_timeout: float | None) -> dict[str, Any]:
     """asyncpg's connect arguments: bounded connect and statement times, and ``READ
     COMMITTED`` whatever the server's default, which the storage relies on (every statement
-    reads a fresh snapshot; see ``direct_pg`` and ``refresh``)."""
+    reads a fresh snapshot; see ``_engine/asyncpg_executor`` and ``refresh``)."""
     return {
         "timeout": CONNECT_TIMEOUT,
         "command_timeout": command_timeout,

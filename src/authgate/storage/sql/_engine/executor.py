@@ -1,10 +1,10 @@
 """The one thing repositories need from a connection: ``await execute(statement, params)``.
 
-Three implementations: ``direct.DirectSqliteExecutor`` (SQLite, synchronously on the event
-loop's own thread: an embedded statement takes microseconds, while an async driver's thread
-hand-offs cost more than the statement; design note 0005), ``direct_pg.DirectAsyncpgExecutor``
-(PostgreSQL on asyncpg), both running prepared statements on the driver (design note 0007),
-and SQLAlchemy's own ``AsyncConnection``, for a PostgreSQL driver other than asyncpg.
+Two implementations, both running prepared statements on the driver (design note 0007):
+``sqlite_executor.DirectSqliteExecutor`` (SQLite, synchronously on the event loop's own thread:
+an embedded statement takes microseconds, while an async driver's thread hand-offs cost more
+than the statement; design note 0005) and ``asyncpg_executor.DirectAsyncpgExecutor``
+(PostgreSQL on asyncpg, design note 0008). The rules for both are in README.md beside this.
 """
 
 from __future__ import annotations

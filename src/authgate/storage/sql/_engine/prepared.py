@@ -110,7 +110,7 @@ class Prepared:
         self.returns_rows = bool(columns)
         self.dml = isinstance(statement, UpdateBase)
         # A SELECT that neither writes nor locks: on PostgreSQL it needs no transaction of its
-        # own (direct_pg). SQLAlchemy keeps FOR UPDATE/SHARE only in this attribute.
+        # own (asyncpg_executor). SQLAlchemy keeps FOR UPDATE/SHARE only in this attribute.
         self.plain_read = (
             isinstance(statement, Select) and getattr(statement, "_for_update_arg", None) is None
         )
