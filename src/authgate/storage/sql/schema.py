@@ -112,7 +112,7 @@ class UtcDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
         return utc_datetime(value)
 
-    # The same conversions without the dialect, for the direct executors (``_engine/prepared``): each
+    # The same conversions without the dialect, for the prepared statements (``_engine``): each
     # returns the impl's own Python type (float, str), which no driver converts further.
     direct_bind = staticmethod(epoch_seconds)
     direct_result = staticmethod(utc_datetime)
