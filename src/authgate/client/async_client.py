@@ -1,4 +1,6 @@
-"""The relying-party client, async, on httpx.
+"""Internal: the public names are re-exported by ``authgate.client``.
+
+The relying-party client, async, on httpx.
 
     client = await Client.from_issuer("https://auth.example.com", "my-app", "secret")
     url, flow = client.start_authorization("https://app.example.com/callback",

@@ -1,4 +1,6 @@
-"""A synchronous facade over ``Client`` for scripts and WSGI apps: every call runs on one
+"""Internal: the public names are re-exported by ``authgate.client``.
+
+A synchronous facade over ``Client`` for scripts and WSGI apps: every call runs on one
 private event loop in a background thread, so the protocol logic exists once."""
 
 from __future__ import annotations
