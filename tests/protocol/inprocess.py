@@ -249,6 +249,7 @@ async def running(directory: Path, **overrides: Any) -> AsyncIterator[Server]:
         await lifespan.__aenter__()
     try:
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        assert built, "create_server_app no longer builds its context with bootstrap.build_context"
         server = Server(settings, built[0], transport)
         async with server.http:
             yield server
