@@ -1,8 +1,8 @@
 """Settings: one frozen, documented tree, read from ``AUTHGATE_*`` environment variables and an
 optional TOML file, validated at startup.
 
-Every field's description is its documentation; ``docs/configuration.md`` is generated from it
-(``python -m authgate.config``) and a test keeps the two in sync.
+Every field's docstring is its description and its documentation; ``docs/configuration.md`` is
+generated from them (``python -m authgate.config``) and a test keeps the two in sync.
 """
 
 from __future__ import annotations
@@ -34,140 +34,90 @@ class Settings(BaseSettings):
     """authgate configuration. Environment variables override the TOML file."""
 
     model_config = SettingsConfigDict(
-        env_prefix="AUTHGATE_", frozen=True, extra="forbid", validate_default=True
+        env_prefix="AUTHGATE_",
+        frozen=True,
+        extra="forbid",
+        validate_default=True,
+        use_attribute_docstrings=True,
     )
 
-    issuer: str = Field(
-        "http://127.0.0.1:8000",
-        description="The issuer identifier: the base URL of the server, exactly as it appears in "
-        "discovery and tokens. Must be https, except http on a loopback host (or with insecure).",
-    )
-    database_url: str = Field(
-        "sqlite:///./authgate.db",
-        description="Database URL: sqlite:///path/to.db (default, embedded) or "
-        "postgresql://user@host:port/dbname.",
-    )
-    registration_token: SecretStr | None = Field(
-        None,
-        description="RFC 7591 initial access token required to register clients dynamically. "
-        "Unset: dynamic registration is closed.",
-    )
-    key_encryption_key: SecretStr | None = Field(
-        None,
-        description="Secret used to encrypt private signing keys at rest (AES-256-GCM). Unset: "
-        "keys are stored unencrypted (a warning is logged).",
-    )
-    host: str | None = Field(
-        None,
-        description="Address to listen on. Default: the issuer's host if it is a loopback "
-        "address, otherwise 127.0.0.1 (put a reverse proxy in front).",
-    )
-    port: int | None = Field(
-        None, ge=1, le=65535, description="Port to listen on. Default: the issuer's port."
-    )
-    workers: int = Field(1, ge=1, le=64, description="Number of server processes.")
-    insecure: bool = Field(
-        False,
-        description="Allow a plain-http issuer on a non-loopback host. For development only.",
-    )
-    auto_migrate: bool = Field(
-        True,
-        description="Create or upgrade the database schema at start. When false, the server "
-        "refuses to start on an uninitialised or outdated schema (run: authgate db upgrade).",
-    )
-    code_ttl: int = Field(60, ge=5, le=600, description="Authorization code lifetime (seconds).")
-    access_token_ttl: int = Field(
-        3600, ge=30, le=86400, description="Access token lifetime (seconds)."
-    )
-    id_token_ttl: int = Field(3600, ge=30, le=86400, description="ID token lifetime (seconds).")
-    refresh_token_ttl: int = Field(
-        1209600,
-        ge=60,
-        le=31536000,
-        description="Refresh token idle lifetime (seconds): a refresh token not used for this "
-        "long expires. Every use rotates it and starts a new idle period.",
-    )
-    refresh_token_absolute_ttl: int = Field(
-        2592000,
-        ge=60,
-        le=315360000,
-        description="Refresh token absolute lifetime (seconds) from the original "
-        "authorization; rotation never extends it. Must be at least refresh_token_ttl.",
-    )
-    session_ttl: int = Field(
-        28800, ge=60, le=2592000, description="Browser sign-in session lifetime (seconds)."
-    )
-    interaction_ttl: int = Field(
-        900,
-        ge=60,
-        le=86400,
-        description="How long a pending authorization request waits for login/consent (seconds).",
-    )
-    id_token_signing_alg: Literal["RS256", "ES256", "EdDSA"] = Field(
-        "RS256",
-        description="Default ID token signing algorithm for clients that do not register "
-        "id_token_signed_response_alg.",
-    )
-    access_token_signing_alg: Literal["RS256", "ES256", "EdDSA"] = Field(
-        "RS256",
-        description="Signing algorithm of RFC 9068 JWT access tokens for registered resources "
-        "(RS256 is what RFC 9068 requires resource servers to support).",
-    )
-    key_announcement_period: int = Field(
-        86400,
-        ge=0,
-        le=2592000,
-        description="How long a new signing key is published in the JWKS before it signs "
-        "(seconds), so relying parties that cache the JWKS know it in time. Used by `authgate "
-        "keys rotate` and automatic rotation.",
-    )
-    key_rotation_interval: int = Field(
-        0,
-        ge=0,
-        le=315360000,
-        description="Rotate each signing key automatically once it has signed for this long "
-        "(seconds; 0: only when `authgate keys rotate` is run).",
-    )
-    extra_scopes: tuple[str, ...] = Field(
-        (), description="Scopes besides the OpenID Connect ones that clients may request."
-    )
-    login_max_failures: int = Field(
-        5,
-        ge=1,
-        le=1000,
-        description="Sign-in attempts per account and client IP that may be failed or in "
-        "progress within the throttle window; more are refused (429) until the window passes. "
-        "A successful sign-in resets the count.",
-    )
-    login_max_failures_per_ip: int = Field(
-        100,
-        ge=1,
-        le=100000,
-        description="Failed sign-ins allowed per client IP (all accounts) within the window.",
-    )
-    login_throttle_window: int = Field(
-        900, ge=10, le=86400, description="Failed sign-in counting window (seconds)."
-    )
-    argon2_time_cost: int = Field(2, ge=1, le=20, description="argon2id iterations (t).")
-    argon2_memory_kib: int = Field(
-        19456, ge=8192, le=4194304, description="argon2id memory in KiB (m); OWASP minimum 19456."
-    )
-    argon2_parallelism: int = Field(1, ge=1, le=16, description="argon2id lanes (p).")
-    purge_interval: int = Field(
-        300,
-        ge=0,
-        le=86400,
-        description="Seconds between purges of expired codes, tokens, sessions and throttle "
-        "rows by each server process (0: never; then run `authgate tokens purge` yourself).",
-    )
-    trust_forwarded_for: bool = Field(
-        False,
-        description="Take the client IP (for sign-in throttling) from X-Forwarded-For, set by "
-        "a trusted reverse proxy.",
-    )
-    log_level: Literal["debug", "info", "warning", "error"] = Field(
-        "info", description="Log level."
-    )
+    issuer: str = "http://127.0.0.1:8000"
+    """The issuer identifier: the base URL of the server, exactly as it appears in discovery and
+    tokens. Must be https, except http on a loopback host (or with insecure)."""
+    database_url: str = "sqlite:///./authgate.db"
+    """Database URL: sqlite:///path/to.db (default, embedded) or
+    postgresql://user@host:port/dbname."""
+    registration_token: SecretStr | None = None
+    """RFC 7591 initial access token required to register clients dynamically. Unset: dynamic
+    registration is closed."""
+    key_encryption_key: SecretStr | None = None
+    """Secret used to encrypt private signing keys at rest (AES-256-GCM). Unset: keys are stored
+    unencrypted (a warning is logged)."""
+    host: str | None = None
+    """Address to listen on. Default: the issuer's host if it is a loopback address, otherwise
+    127.0.0.1 (put a reverse proxy in front)."""
+    port: int | None = Field(None, ge=1, le=65535)
+    """Port to listen on. Default: the issuer's port."""
+    workers: int = Field(1, ge=1, le=64)
+    """Number of server processes."""
+    insecure: bool = False
+    """Allow a plain-http issuer on a non-loopback host. For development only."""
+    auto_migrate: bool = True
+    """Create or upgrade the database schema at start. When false, the server refuses to start on
+    an uninitialised or outdated schema (run: authgate db upgrade)."""
+    code_ttl: int = Field(60, ge=5, le=600)
+    """Authorization code lifetime (seconds)."""
+    access_token_ttl: int = Field(3600, ge=30, le=86400)
+    """Access token lifetime (seconds)."""
+    id_token_ttl: int = Field(3600, ge=30, le=86400)
+    """ID token lifetime (seconds)."""
+    refresh_token_ttl: int = Field(1209600, ge=60, le=31536000)
+    """Refresh token idle lifetime (seconds): a refresh token not used for this long expires. Every
+    use rotates it and starts a new idle period."""
+    refresh_token_absolute_ttl: int = Field(2592000, ge=60, le=315360000)
+    """Refresh token absolute lifetime (seconds) from the original authorization; rotation never
+    extends it. Must be at least refresh_token_ttl."""
+    session_ttl: int = Field(28800, ge=60, le=2592000)
+    """Browser sign-in session lifetime (seconds)."""
+    interaction_ttl: int = Field(900, ge=60, le=86400)
+    """How long a pending authorization request waits for login/consent (seconds)."""
+    id_token_signing_alg: Literal["RS256", "ES256", "EdDSA"] = Field("RS256")
+    """Default ID token signing algorithm for clients that do not register
+    id_token_signed_response_alg."""
+    access_token_signing_alg: Literal["RS256", "ES256", "EdDSA"] = Field("RS256")
+    """Signing algorithm of RFC 9068 JWT access tokens for registered resources (RS256 is what RFC
+    9068 requires resource servers to support)."""
+    key_announcement_period: int = Field(86400, ge=0, le=2592000)
+    """How long a new signing key is published in the JWKS before it signs (seconds), so relying
+    parties that cache the JWKS know it in time. Used by `authgate keys rotate` and automatic
+    rotation."""
+    key_rotation_interval: int = Field(0, ge=0, le=315360000)
+    """Rotate each signing key automatically once it has signed for this long (seconds; 0: only
+    when `authgate keys rotate` is run)."""
+    extra_scopes: tuple[str, ...] = Field(())
+    """Scopes besides the OpenID Connect ones that clients may request."""
+    login_max_failures: int = Field(5, ge=1, le=1000)
+    """Sign-in attempts per account and client IP that may be failed or in progress within the
+    throttle window; more are refused (429) until the window passes. A successful sign-in resets
+    the count."""
+    login_max_failures_per_ip: int = Field(100, ge=1, le=100000)
+    """Failed sign-ins allowed per client IP (all accounts) within the window."""
+    login_throttle_window: int = Field(900, ge=10, le=86400)
+    """Failed sign-in counting window (seconds)."""
+    argon2_time_cost: int = Field(2, ge=1, le=20)
+    """argon2id iterations (t)."""
+    argon2_memory_kib: int = Field(19456, ge=8192, le=4194304)
+    """argon2id memory in KiB (m); OWASP minimum 19456."""
+    argon2_parallelism: int = Field(1, ge=1, le=16)
+    """argon2id lanes (p)."""
+    purge_interval: int = Field(300, ge=0, le=86400)
+    """Seconds between purges of expired codes, tokens, sessions and throttle rows by each server
+    process (0: never; then run `authgate tokens purge` yourself)."""
+    trust_forwarded_for: bool = False
+    """Take the client IP (for sign-in throttling) from X-Forwarded-For, set by a trusted reverse
+    proxy."""
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    """Log level."""
 
     @classmethod
     def settings_customise_sources(
@@ -257,6 +207,12 @@ class Settings(BaseSettings):
             return self.port
         parts = urlsplit(self.issuer)
         return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+# A field's docstring is its description (use_attribute_docstrings), wrapped to fit the source:
+# the description is the same text on one line.
+for _field in Settings.model_fields.values():
+    _field.description = " ".join((_field.description or "").split())
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from tests.protocol.documented import assert_described
 from tests.protocol.helpers import auth_params
 from tests.support.flow import Browser, redirect_result
 from tests.support.live import LiveServer
@@ -107,33 +108,75 @@ def redirected_error(r: httpx.Response) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    ("override", "error"),
+    ("override", "error", "description"),
     [
-        ({"response_type": ""}, "invalid_request"),
-        ({"response_type": "token"}, "unsupported_response_type"),
-        ({"response_type": "code id_token"}, "unsupported_response_type"),
-        ({"code_challenge": ""}, "invalid_request"),
-        ({"code_challenge_method": "plain"}, "invalid_request"),
-        ({"code_challenge_method": ""}, "invalid_request"),
-        ({"code_challenge": "too-short"}, "invalid_request"),
-        ({"prompt": "none login"}, "invalid_request"),
-        ({"prompt": "bogus"}, "invalid_request"),
-        ({"max_age": "-1"}, "invalid_request"),
-        ({"max_age": "ten"}, "invalid_request"),
-        ({"response_mode": "fragment"}, "invalid_request"),
-        ({"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported"),
-        ({"request_uri": "urn:example:1"}, "request_uri_not_supported"),
-        ({"registration": "{}"}, "registration_not_supported"),
-        ({"scope": "openid  profile"}, "invalid_scope"),
-        ({"prompt": "none"}, "login_required"),
+        ({"response_type": ""}, "invalid_request", "response_type is required"),
+        (
+            {"response_type": "token"},
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        ),
+        (
+            {"response_type": "code id_token"},
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        ),
+        ({"code_challenge": ""}, "invalid_request", "code_challenge is required (PKCE with S256)"),
+        (
+            {"code_challenge_method": "plain"},
+            "invalid_request",
+            "code_challenge_method must be S256",
+        ),
+        ({"code_challenge_method": ""}, "invalid_request", "code_challenge_method must be S256"),
+        (
+            {"code_challenge": "too-short"},
+            "invalid_request",
+            "code_challenge is not a valid S256 challenge",
+        ),
+        (
+            {"prompt": "none login"},
+            "invalid_request",
+            "prompt=none cannot be combined with other values",
+        ),
+        ({"prompt": "bogus"}, "invalid_request", "unsupported prompt value"),
+        ({"max_age": "-1"}, "invalid_request", "max_age must be a non-negative integer"),
+        ({"max_age": "ten"}, "invalid_request", "max_age must be a non-negative integer"),
+        ({"response_mode": "fragment"}, "invalid_request", "unsupported response_mode"),
+        (
+            {"request": "eyJhbGciOiJub25lIn0.e30."},
+            "request_not_supported",
+            "request objects are not supported",
+        ),
+        (
+            {"request_uri": "urn:example:1"},
+            "request_uri_not_supported",
+            "request_uri is not supported",
+        ),
+        (
+            {"registration": "{}"},
+            "registration_not_supported",
+            "the registration parameter is not supported",
+        ),
+        (
+            {"scope": "openid  profile"},
+            "invalid_scope",
+            "scope tokens must be separated by single spaces",
+        ),
+        ({"prompt": "none"}, "login_required", "the user is not signed in"),
     ],
 )
 def test_rfc6749_4_1_2_1_errors_redirect_with_state_and_iss(
-    live: LiveServer, api: httpx.Client, client: Any, override: dict[str, str], error: str
+    live: LiveServer,
+    api: httpx.Client,
+    client: Any,
+    override: dict[str, str],
+    error: str,
+    description: str,
 ) -> None:
     params, _ = auth_params(client, redirect_uri=REDIRECT, **override)
     got = redirected_error(_get(api, params))
     assert got["error"] == error
+    assert_described(got, error, description)
     assert got["state"] == "state-123"
     assert got["iss"] == live.settings.issuer
 
@@ -146,6 +189,7 @@ def test_rfc6749_3_1_repeated_parameter_is_invalid_request(
     pairs = [*params.items(), (name, params.get(name, "x"))]
     got = redirected_error(_get(api, pairs))
     assert got["error"] == "invalid_request"
+    assert_described(got, "invalid_request", f"parameter {name} is included more than once")
     if name == "state":
         assert "state" not in got  # which one would be a guess
 
@@ -160,6 +204,11 @@ def test_rfc6749_4_1_2_1_unauthorized_client_for_code_flow(
     r = _get(api, params)
     # A client that registered no code flow may still have a trusted redirect URI.
     assert redirected_error(r)["error"] == "unauthorized_client"
+    assert_described(
+        redirected_error(r),
+        "unauthorized_client",
+        "client is not registered for the authorization code flow",
+    )
 
 
 def test_form_post_response_mode_errors_are_posted(api: httpx.Client, client: Any) -> None:
@@ -170,6 +219,7 @@ def test_form_post_response_mode_errors_are_posted(api: httpx.Client, client: An
     assert r.status_code == 200
     assert f'action="{REDIRECT}"' in r.text
     assert 'name="error" value="invalid_request"' in r.text
+    assert 'name="error_description" value="code_challenge_method must be S256"' in r.text
     assert "nonce-" in r.headers["content-security-policy"]
     assert "form-action https://rp.example.org" in r.headers["content-security-policy"]
 

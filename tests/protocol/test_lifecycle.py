@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.protocol.documented import assert_described
 from tests.protocol.test_refresh import alive, refresh, tokens
 
 
@@ -38,7 +39,9 @@ def test_rfc9700_code_replay_by_another_client_revokes_nothing(
     code = sign_in_and_consent(browser, params, make_user()).params["code"]
     body = exchange(api, client, code, verifier).json()
     other = register_client()
-    assert exchange(api, other, code, verifier).json()["error"] == "invalid_grant"
+    replayed = exchange(api, other, code, verifier).json()
+    assert replayed["error"] == "invalid_grant"
+    assert_described(replayed, "invalid_grant", "the authorization code is invalid or expired")
     assert alive(api, body["access_token"])
 
 
@@ -62,20 +65,33 @@ def test_client_credentials_scopes_are_denied_by_default(
     assert post(api, "/token", plain, grant_type="client_credentials").status_code == 200
     r = post(api, "/token", plain, grant_type="client_credentials", scope="api:read")
     assert r.json()["error"] == "invalid_scope"
+    assert_described(r.json(), "invalid_scope", "scope not allowed for this client: api:read")
 
 
-@pytest.mark.parametrize("scope", ["openid", "profile", "unknown-scope", "a b"])
+@pytest.mark.parametrize(
+    ("scope", "refused"),
+    [
+        ("openid", "openid"),
+        ("profile", "profile"),
+        ("unknown-scope", "unknown-scope"),
+        ("a b", "a b"),
+    ],
+)
 def test_rfc6749_4_4_2_scopes_outside_the_clients_are_invalid(
-    api: httpx.Client, service: Any, scope: str
+    api: httpx.Client, service: Any, scope: str, refused: str
 ) -> None:
     r = post(api, "/token", service, grant_type="client_credentials", scope=scope)
     assert r.status_code == 400
     assert r.json()["error"] == "invalid_scope"
+    assert_described(r.json(), "invalid_scope", f"scope not allowed for this client: {refused}")
 
 
 def test_client_credentials_needs_the_grant(api: httpx.Client, client: Any) -> None:
     r = post(api, "/token", client, grant_type="client_credentials")
     assert r.json()["error"] == "unauthorized_client"
+    assert_described(
+        r.json(), "unauthorized_client", "client is not registered for client_credentials"
+    )
 
 
 def test_rfc7662_2_2_active_access_and_refresh_tokens(
@@ -159,6 +175,7 @@ def test_rfc7009_2_1_revocation_requires_client_authentication(api: httpx.Client
     r = api.post("/revoke", data={"token": "x"})
     assert r.status_code == 401
     assert r.json()["error"] == "invalid_client"
+    assert_described(r.json(), "invalid_client", "client authentication is required")
 
 
 def test_discovery_advertises_lifecycle_endpoints(api: httpx.Client) -> None:

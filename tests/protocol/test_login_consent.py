@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.protocol.documented import assert_described
 from tests.protocol.helpers import auth_params, exchange, sign_in_and_consent
 from tests.support.flow import Browser, forms_of, redirect_result
 from tests.support.live import LiveServer
@@ -118,6 +119,7 @@ def test_consent_csrf_and_deny(browser: Browser, client: Any, make_user: Any) ->
     assert r.status_code == 403
     denied = redirect_result(browser.consent(page, allow=False))
     assert denied.params["error"] == "access_denied"
+    assert_described(denied.params, "access_denied", "the user denied the request")
     assert denied.params["state"] == "state-123"
 
 
@@ -160,7 +162,9 @@ def test_oidc_prompt_none_without_consent_is_consent_required(
     sign_in_and_consent(browser, auth_params(client)[0], make_user())
     other = register_client()
     params, _ = auth_params(other, prompt="none")
-    assert redirect_result(browser.authorize(params)).params["error"] == "consent_required"
+    silently = redirect_result(browser.authorize(params)).params
+    assert silently["error"] == "consent_required"
+    assert_described(silently, "consent_required", "the user has not consented to these scopes")
 
 
 def test_oidc_prompt_login_forces_sign_in_and_updates_auth_time(

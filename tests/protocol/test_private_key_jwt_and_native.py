@@ -14,6 +14,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
+from tests.protocol.documented import assert_described
 from tests.protocol.helpers import auth_params, sign_in_and_consent
 from tests.support.flow import Browser
 from tests.support.live import LiveServer
@@ -82,13 +83,16 @@ def test_rfc7523_private_key_jwt_flow(
 
 
 @pytest.mark.parametrize(
-    "claims",
+    ("claims", "description"),
     [
-        {"aud": "https://other.example/token"},
-        {"exp": int(time.time()) - 600},
-        {"exp": int(time.time()) + 86400},
-        {"jti": ""},
-        {"iss": "someone-else"},
+        ({"aud": "https://other.example/token"}, "client_assertion aud must be the issuer"),
+        ({"exp": int(time.time()) - 600}, "client_assertion exp is missing, past or too far ahead"),
+        (
+            {"exp": int(time.time()) + 86400},
+            "client_assertion exp is missing, past or too far ahead",
+        ),
+        ({"jti": ""}, "client_assertion must have a jti"),
+        ({"iss": "someone-else"}, "client_assertion iss and sub must both be the client_id"),
     ],
 )
 def test_rfc7523_3_bad_assertion_claims_are_invalid_client(
@@ -99,6 +103,7 @@ def test_rfc7523_3_bad_assertion_claims_are_invalid_client(
     key: ECKey,
     make_user: Any,
     claims: dict[str, Any],
+    description: str,
 ) -> None:
     code, verifier = code_for(browser, jwt_client, make_user())
     r = redeem(
@@ -106,6 +111,7 @@ def test_rfc7523_3_bad_assertion_claims_are_invalid_client(
     )
     assert r.status_code == 401, r.text
     assert r.json()["error"] == "invalid_client"
+    assert_described(r.json(), "invalid_client", description)
 
 
 def test_rfc7523_3_assertion_replay_is_refused(

@@ -26,11 +26,13 @@ from authgate.crypto.tokens import SystemRandom
 from authgate.server.context import ServerContext
 from authgate.server.tokens import ACCESS_TOKEN_PREFIX, IssuedAccessToken
 from authgate.storage.base import Transaction
+from tests.protocol.documented import assert_described
 from tests.protocol.helpers import auth_params, exchange, sign_in_and_consent
 from tests.support.flow import Browser
 from tests.support.live import LiveServer
 
 OFFLINE = "openid profile offline_access"
+REFRESH_TOKEN_INVALID = "the refresh token is invalid, expired or revoked"
 
 
 @pytest.fixture
@@ -107,8 +109,11 @@ def test_rfc9700_4_14_2_rotation_and_reuse_revokes_the_family(
     reuse = refresh(api, client, first["refresh_token"])
     assert reuse.status_code == 400
     assert reuse.json()["error"] == "invalid_grant"
+    assert_described(reuse.json(), "invalid_grant", "the refresh token was already used")
     # The whole family is gone: the successor and every access token of it.
-    assert refresh(api, client, second["refresh_token"]).json()["error"] == "invalid_grant"
+    successor = refresh(api, client, second["refresh_token"]).json()
+    assert successor["error"] == "invalid_grant"
+    assert_described(successor, "invalid_grant", REFRESH_TOKEN_INVALID)
     assert not alive(api, second["access_token"])
     assert not alive(api, first["access_token"])
 
@@ -120,6 +125,7 @@ def test_rfc6749_6_scope_narrowing_and_widening(
     wide = refresh(api, client, body["refresh_token"], scope="openid profile email")
     assert wide.status_code == 400
     assert wide.json()["error"] == "invalid_scope"
+    assert_described(wide.json(), "invalid_scope", "scope exceeds the original grant: email")
     narrow = refresh(api, client, body["refresh_token"], scope="profile")
     assert narrow.status_code == 200, narrow.text  # the failed attempt did not rotate it
     assert narrow.json()["scope"] == "profile"
@@ -137,6 +143,7 @@ def test_rfc6749_10_4_refresh_token_bound_to_its_client(
     r = refresh(api, other, body["refresh_token"])
     assert r.status_code == 400
     assert r.json()["error"] == "invalid_grant"
+    assert_described(r.json(), "invalid_grant", REFRESH_TOKEN_INVALID)
     assert refresh(api, client, body["refresh_token"]).status_code == 200
 
 
@@ -201,6 +208,7 @@ def test_refresh_tokens_expire(
         live.ctx.clock = real
     assert r.status_code == 400
     assert r.json()["error"] == "invalid_grant"
+    assert_described(r.json(), "invalid_grant", REFRESH_TOKEN_INVALID)
 
 
 def test_code_replay_also_revokes_the_refresh_token(
@@ -241,17 +249,29 @@ def test_per_client_refresh_lifetimes(
     finally:
         live.ctx.clock = real
     assert r.json()["error"] == "invalid_grant"
+    assert_described(r.json(), "invalid_grant", REFRESH_TOKEN_INVALID)
 
 
 @pytest.mark.parametrize(
-    "metadata",
+    ("metadata", "description"),
     [
-        {"refresh_token_ttl": 10},
-        {"refresh_token_ttl": "60"},
-        {"refresh_token_ttl": 600, "refresh_token_absolute_ttl": 300},
+        (
+            {"refresh_token_ttl": 10},
+            "refresh_token_ttl must be an integer number of seconds (>= 60)",
+        ),
+        (
+            {"refresh_token_ttl": "60"},
+            "refresh_token_ttl must be an integer number of seconds (>= 60)",
+        ),
+        (
+            {"refresh_token_ttl": 600, "refresh_token_absolute_ttl": 300},
+            "refresh_token_absolute_ttl must be >= refresh_token_ttl",
+        ),
     ],
 )
-def test_invalid_client_lifetimes_are_refused(api: httpx.Client, metadata: dict[str, Any]) -> None:
+def test_invalid_client_lifetimes_are_refused(
+    api: httpx.Client, metadata: dict[str, Any], description: str
+) -> None:
     from tests.conftest import REGISTRATION_TOKEN
 
     r = api.post(
@@ -261,6 +281,7 @@ def test_invalid_client_lifetimes_are_refused(api: httpx.Client, metadata: dict[
     )
     assert r.status_code == 400
     assert r.json()["error"] == "invalid_client_metadata"
+    assert_described(r.json(), "invalid_client_metadata", description)
 
 
 def test_a_rotated_token_is_reuse_whatever_else_it_asks(
@@ -270,6 +291,7 @@ def test_a_rotated_token_is_reuse_whatever_else_it_asks(
     second = refresh(api, client, first["refresh_token"]).json()
     wider = refresh(api, client, first["refresh_token"], scope="openid email profile admin")
     assert wider.json()["error"] == "invalid_grant"  # not invalid_scope: reuse
+    assert_described(wider.json(), "invalid_grant", "the refresh token was already used")
     assert refresh(api, client, second["refresh_token"]).status_code == 400  # family revoked
 
 
@@ -281,6 +303,7 @@ def test_rfc8707_two_resources_at_the_token_endpoint(api: httpx.Client, client: 
         auth=(client["client_id"], client["client_secret"]),
     )
     assert r.json()["error"] == "invalid_target"
+    assert_described(r.json(), "invalid_target", "only one resource per request is supported")
 
 
 def test_a_disabled_users_refresh_token_and_pending_code_are_refused(
@@ -305,12 +328,16 @@ def test_a_disabled_users_refresh_token_and_pending_code_are_refused(
     live.call(disable(True))
     r = refresh(api, client, issued["refresh_token"])
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+    # Disabling revoked the family at once: the token is revoked, not merely orphaned.
+    assert_described(r.json(), "invalid_grant", REFRESH_TOKEN_INVALID)
     r = exchange(api, client, code, verifier)
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+    assert_described(r.json(), "invalid_grant", "the authorization is no longer valid")
     # Enabled again, the refused refresh token stays dead: its family was revoked.
     live.call(disable(False))
     r = refresh(api, client, issued["refresh_token"])
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+    assert_described(r.json(), "invalid_grant", REFRESH_TOKEN_INVALID)
     # So does the access token issued before (sealed: the user's cutoff outlives the flag).
     assert not alive(api, issued["access_token"])
 
@@ -381,7 +408,9 @@ def test_tokens_issued_before_the_time_prefix_still_work_after_the_upgrade(
     assert re.fullmatch(r"agrt_[0-9a-f]{12}\.[A-Za-z0-9_-]{43}", new["refresh_token"])
     assert re.fullmatch(SEALED, new["access_token"])
     assert alive(api, new["access_token"])
-    assert refresh(api, client, old["refresh_token"]).json()["error"] == "invalid_grant"
+    reused = refresh(api, client, old["refresh_token"]).json()
+    assert reused["error"] == "invalid_grant"
+    assert_described(reused, "invalid_grant", "the refresh token was already used")
     assert not alive(api, new["access_token"])
     assert not alive(api, old["access_token"])
 

@@ -14,6 +14,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from authgate.core.models import Resource
+from tests.protocol.documented import assert_described
 from tests.protocol.helpers import auth_params, exchange, sign_in_and_consent
 from tests.protocol.test_lifecycle import post
 from tests.protocol.test_refresh import refresh
@@ -115,15 +116,21 @@ def service(register_client: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    "resource", ["urn:example:unknown", "https://api.example.com/#frag", "not a uri"]
+    ("resource", "description"),
+    [
+        ("urn:example:unknown", "the resource is not registered with this server"),
+        ("https://api.example.com/#frag", "resource must be an absolute URI without a fragment"),
+        ("not a uri", "resource must be an absolute URI"),
+    ],
 )
 def test_rfc8707_2_unknown_or_malformed_resource_is_invalid_target(
-    api: httpx.Client, client: Any, resource: str
+    api: httpx.Client, client: Any, resource: str, description: str
 ) -> None:
     params, _ = auth_params(client, resource=resource)
     r = api.get("/authorize", params=params)
     result = redirect_result(r)
     assert result.params["error"] == "invalid_target"
+    assert_described(result.params, "invalid_target", description)
     assert result.params["state"] == "state-123"
 
 
@@ -136,9 +143,9 @@ def test_rfc8707_2_several_resources_are_refused(
         ("resource", api_resource.identifier),
         ("resource", "urn:example:other"),
     ]
-    assert redirect_result(api.get("/authorize", params=pairs)).params["error"] == (
-        "invalid_target"
-    )
+    refused = redirect_result(api.get("/authorize", params=pairs)).params
+    assert refused["error"] == "invalid_target"
+    assert_described(refused, "invalid_target", "only one resource per request is supported")
 
 
 def test_rfc8707_2_2_token_request_cannot_change_the_resource(
@@ -155,6 +162,7 @@ def test_rfc8707_2_2_token_request_cannot_change_the_resource(
     r = exchange(api, client, code, verifier, resource="urn:example:other")
     assert r.status_code == 400
     assert r.json()["error"] == "invalid_target"
+    assert_described(r.json(), "invalid_target", "the resource was not part of this authorization")
 
 
 def test_rfc9068_2_2_client_credentials_for_a_resource(
@@ -182,10 +190,16 @@ def test_rfc9068_2_2_client_credentials_for_a_resource(
         scope="other:scope",
     )
     assert wrong.json()["error"] == "invalid_scope"
+    assert_described(
+        wrong.json(), "invalid_scope", "scope not allowed for this client: other:scope"
+    )
     unknown = post(
         api, "/token", service, grant_type="client_credentials", resource="urn:example:nope"
     )
     assert unknown.json()["error"] == "invalid_target"
+    assert_described(
+        unknown.json(), "invalid_target", "the resource is not registered with this server"
+    )
 
 
 def test_opaque_tokens_for_a_resource_carry_the_audience(
@@ -222,7 +236,9 @@ def test_rfc8707_consent_for_one_resource_does_not_cover_another(
     silent, _ = auth_params(
         client, scope="openid api:read", resource=other.identifier, prompt="none"
     )
-    assert redirect_result(browser.authorize(silent)).params["error"] == "consent_required"
+    silently = redirect_result(browser.authorize(silent)).params
+    assert silently["error"] == "consent_required"
+    assert_described(silently, "consent_required", "the user has not consented to these scopes")
     page = browser.authorize(
         auth_params(client, scope="openid api:read", resource=other.identifier)[0]
     )

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from authgate.storage.base import StorageUnavailable
+from tests.protocol.documented import assert_described
 from tests.protocol.helpers import auth_params
 from tests.support.live import LiveServer
 
@@ -55,6 +56,9 @@ def test_database_outage_gives_503_and_not_ready(
         )
         assert r.status_code == 503
         assert r.json()["error"] == "temporarily_unavailable"
+        assert_described(
+            r.json(), "temporarily_unavailable", "the service is temporarily unavailable"
+        )
         page = api.get("/authorize?" + httpx.QueryParams(auth_params(client)[0]).__str__())
         assert page.status_code == 503
         assert "temporarily unavailable" in page.text

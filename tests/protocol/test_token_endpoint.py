@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.protocol.documented import assert_described
 from tests.protocol.helpers import auth_params, exchange, sign_in_and_consent
 from tests.support.flow import Browser
 from tests.support.live import LiveServer
@@ -29,11 +30,12 @@ def issued(browser: Browser, client: Any, make_user: Any) -> tuple[str, str]:
     return result.params["code"], verifier
 
 
-def assert_oauth_error(r: httpx.Response, status: int, error: str) -> None:
+def assert_oauth_error(r: httpx.Response, status: int, error: str, description: str) -> None:
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == "application/json"
     assert r.headers["cache-control"] == "no-store"
     assert r.json()["error"] == error
+    assert_described(r.json(), error, description)
 
 
 def test_rfc6749_4_1_2_code_is_single_use_and_replay_revokes_tokens(
@@ -45,7 +47,12 @@ def test_rfc6749_4_1_2_code_is_single_use_and_replay_revokes_tokens(
     token = first.json()["access_token"]
     auth = {"authorization": f"Bearer {token}"}
     assert api.get("/userinfo", headers=auth).status_code == 200
-    assert_oauth_error(exchange(api, client, code, verifier), 400, "invalid_grant")
+    assert_oauth_error(
+        exchange(api, client, code, verifier),
+        400,
+        "invalid_grant",
+        "the authorization code was already used",
+    )
     # RFC 6749 §4.1.2: tokens issued from a replayed code are revoked.
     r = api.get("/userinfo", headers=auth)
     assert r.status_code == 401
@@ -57,15 +64,27 @@ def test_rfc7636_4_6_wrong_verifier_is_invalid_grant_and_burns_the_code(
 ) -> None:
     code, verifier = issued
     wrong = verifier[:-1] + ("A" if verifier[-1] != "A" else "B")
-    assert_oauth_error(exchange(api, client, code, wrong), 400, "invalid_grant")
-    assert_oauth_error(exchange(api, client, code, verifier), 400, "invalid_grant")
+    assert_oauth_error(
+        exchange(api, client, code, wrong),
+        400,
+        "invalid_grant",
+        "code_verifier does not match the code_challenge",
+    )
+    assert_oauth_error(
+        exchange(api, client, code, verifier),
+        400,
+        "invalid_grant",
+        "the authorization code was already used",
+    )
 
 
 def test_rfc7636_pkce_downgrade_without_verifier_is_refused(
     api: httpx.Client, client: Any, issued: tuple[str, str]
 ) -> None:
     code, _ = issued
-    assert_oauth_error(exchange(api, client, code, ""), 400, "invalid_request")
+    assert_oauth_error(
+        exchange(api, client, code, ""), 400, "invalid_request", "code_verifier is required (PKCE)"
+    )
 
 
 def test_rfc6749_4_1_3_redirect_uri_must_match(
@@ -73,14 +92,21 @@ def test_rfc6749_4_1_3_redirect_uri_must_match(
 ) -> None:
     code, verifier = issued
     r = exchange(api, client, code, verifier, redirect_uri="http://127.0.0.1:9999/other")
-    assert_oauth_error(r, 400, "invalid_grant")
+    assert_oauth_error(
+        r, 400, "invalid_grant", "redirect_uri does not match the authorization request"
+    )
 
 
 def test_rfc6749_4_1_3_redirect_uri_required_when_sent_in_request(
     api: httpx.Client, client: Any, issued: tuple[str, str]
 ) -> None:
     code, verifier = issued
-    assert_oauth_error(exchange(api, client, code, verifier, redirect_uri=""), 400, "invalid_grant")
+    assert_oauth_error(
+        exchange(api, client, code, verifier, redirect_uri=""),
+        400,
+        "invalid_grant",
+        "redirect_uri is required: it was sent in the authorization request",
+    )
 
 
 def test_rfc6749_4_1_3_code_bound_to_client(
@@ -88,7 +114,12 @@ def test_rfc6749_4_1_3_code_bound_to_client(
 ) -> None:
     code, verifier = issued
     other = register_client()
-    assert_oauth_error(exchange(api, other, code, verifier), 400, "invalid_grant")
+    assert_oauth_error(
+        exchange(api, other, code, verifier),
+        400,
+        "invalid_grant",
+        "the authorization code was issued to another client",
+    )
 
 
 def test_rfc6749_4_1_2_code_expires(
@@ -104,13 +135,23 @@ def test_rfc6749_4_1_2_code_expires(
 
     live.ctx.clock = Later()
     try:
-        assert_oauth_error(exchange(api, client, code, verifier), 400, "invalid_grant")
+        assert_oauth_error(
+            exchange(api, client, code, verifier),
+            400,
+            "invalid_grant",
+            "the authorization code is invalid or expired",
+        )
     finally:
         live.ctx.clock = real
 
 
 def test_unknown_code_is_invalid_grant(api: httpx.Client, client: Any) -> None:
-    assert_oauth_error(exchange(api, client, "not-a-code", "x" * 43), 400, "invalid_grant")
+    assert_oauth_error(
+        exchange(api, client, "not-a-code", "x" * 43),
+        400,
+        "invalid_grant",
+        "the authorization code is invalid or expired",
+    )
 
 
 def test_rfc6749_5_2_wrong_secret_is_401_with_basic_challenge(
@@ -119,7 +160,7 @@ def test_rfc6749_5_2_wrong_secret_is_401_with_basic_challenge(
     code, verifier = issued
     bad = dict(client, client_secret="wrong")
     r = exchange(api, bad, code, verifier)
-    assert_oauth_error(r, 401, "invalid_client")
+    assert_oauth_error(r, 401, "invalid_client", "client authentication failed")
     assert r.headers["www-authenticate"].startswith("Basic")
     # The failed authentication did not consume the code.
     assert exchange(api, client, code, verifier).status_code == 200
@@ -131,7 +172,7 @@ def test_rfc6749_2_3_registered_auth_method_is_enforced(
     code, verifier = issued
     as_post = dict(client, token_endpoint_auth_method="client_secret_post")
     r = exchange(api, as_post, code, verifier)
-    assert_oauth_error(r, 401, "invalid_client")
+    assert_oauth_error(r, 401, "invalid_client", "client authentication failed")
     assert "www-authenticate" not in r.headers
 
 
@@ -140,7 +181,12 @@ def test_rfc6749_2_3_public_client_cannot_impersonate_confidential(
 ) -> None:
     code, verifier = issued
     as_public = dict(client, token_endpoint_auth_method="none")
-    assert_oauth_error(exchange(api, as_public, code, verifier), 401, "invalid_client")
+    assert_oauth_error(
+        exchange(api, as_public, code, verifier),
+        401,
+        "invalid_client",
+        "client authentication failed",
+    )
 
 
 def test_rfc6749_2_3_only_one_auth_method(api: httpx.Client, client: Any) -> None:
@@ -154,7 +200,7 @@ def test_rfc6749_2_3_only_one_auth_method(api: httpx.Client, client: Any) -> Non
         },
         auth=(client["client_id"], client["client_secret"]),
     )
-    assert_oauth_error(r, 400, "invalid_request")
+    assert_oauth_error(r, 400, "invalid_request", "use exactly one client authentication method")
 
 
 def test_rfc6749_5_2_unsupported_grant_type(api: httpx.Client, client: Any) -> None:
@@ -163,7 +209,7 @@ def test_rfc6749_5_2_unsupported_grant_type(api: httpx.Client, client: Any) -> N
         data={"grant_type": "password", "username": "a", "password": "b"},
         auth=(client["client_id"], client["client_secret"]),
     )
-    assert_oauth_error(r, 400, "unsupported_grant_type")
+    assert_oauth_error(r, 400, "unsupported_grant_type", "grant_type password is not supported")
 
 
 def test_rfc6749_5_2_grant_not_registered_is_unauthorized_client(
@@ -175,7 +221,9 @@ def test_rfc6749_5_2_grant_not_registered_is_unauthorized_client(
         data={"grant_type": "authorization_code", "code": "x", "code_verifier": "v" * 43},
         auth=(cc["client_id"], cc["client_secret"]),
     )
-    assert_oauth_error(r, 400, "unauthorized_client")
+    assert_oauth_error(
+        r, 400, "unauthorized_client", "client is not registered for authorization_code"
+    )
 
 
 def test_rfc6749_3_1_repeated_token_parameter(api: httpx.Client, client: Any) -> None:
@@ -185,29 +233,38 @@ def test_rfc6749_3_1_repeated_token_parameter(api: httpx.Client, client: Any) ->
         headers={"content-type": "application/x-www-form-urlencoded"},
         auth=(client["client_id"], client["client_secret"]),
     )
-    assert_oauth_error(r, 400, "invalid_request")
+    assert_oauth_error(r, 400, "invalid_request", "parameter code is included more than once")
+
+
+FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.mark.parametrize(
-    ("content", "content_type"),
+    ("content", "content_type", "error", "description"),
     [
-        (b'{"grant_type": "authorization_code"}', "application/json"),
-        (b"grant_type=%ZZ", "application/x-www-form-urlencoded"),
-        (b"\xff\xfe", "application/x-www-form-urlencoded"),
-        (b"", "application/x-www-form-urlencoded"),
+        (
+            b'{"grant_type": "authorization_code"}',
+            "application/json",
+            "invalid_request",
+            f"the request body must be {FORM}",
+        ),
+        (b"grant_type=%ZZ", FORM, "invalid_client", "client authentication is required"),
+        (b"\xff\xfe", FORM, "invalid_request", "request parameters must be URL-encoded ASCII"),
+        (b"", FORM, "invalid_client", "client authentication is required"),
     ],
 )
 def test_malformed_token_requests_are_400(
-    api: httpx.Client, content: bytes, content_type: str
+    api: httpx.Client, content: bytes, content_type: str, error: str, description: str
 ) -> None:
     r = api.post("/token", content=content, headers={"content-type": content_type})
     assert r.status_code in (400, 401), r.text
     assert "error" in r.json()
+    assert_described(r.json(), error, description)
 
 
 def test_missing_client_authentication_is_invalid_client(api: httpx.Client) -> None:
     r = api.post("/token", data={"grant_type": "authorization_code", "code": "x"})
-    assert_oauth_error(r, 401, "invalid_client")
+    assert_oauth_error(r, 401, "invalid_client", "client authentication is required")
 
 
 def test_oversized_body_is_413(api: httpx.Client) -> None:
@@ -225,7 +282,7 @@ def test_repeated_authorization_header_is_rejected(api: httpx.Client, client: An
         data={"grant_type": "authorization_code"},
         headers=[("authorization", "Basic eDp5"), ("authorization", "Basic eTp6")],
     )
-    assert_oauth_error(r, 400, "invalid_request")
+    assert_oauth_error(r, 400, "invalid_request", "the Authorization header is repeated")
 
 
 def test_get_on_token_endpoint_is_405(api: httpx.Client) -> None:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import REGISTRATION_TOKEN
+from tests.protocol.documented import assert_described
 from tests.protocol.helpers import auth_params, exchange, sign_in_and_consent
 from tests.support.flow import Browser
 from tests.support.live import LiveServer
@@ -47,12 +48,20 @@ def test_rfc6750_3_1_invalid_token(api: httpx.Client) -> None:
     r = api.get("/userinfo", headers={"authorization": "Bearer agat_nope"})
     assert r.status_code == 401
     assert 'error="invalid_token"' in r.headers["www-authenticate"]
+    description = "the access token is invalid, expired or revoked"
+    assert_described(r.json(), "invalid_token", description)
+    assert r.headers["www-authenticate"] == (
+        f'Bearer realm="authgate", error="invalid_token", error_description="{description}"'
+    )
 
 
 def test_rfc6750_2_3_token_in_query_is_refused(api: httpx.Client) -> None:
     r = api.get("/userinfo?access_token=agat_nope")
     assert r.status_code == 400
     assert r.json()["error"] == "invalid_request"
+    assert_described(
+        r.json(), "invalid_request", "access tokens are not accepted in the query string"
+    )
 
 
 def test_oidc_5_3_token_without_openid_is_insufficient_scope(
@@ -63,6 +72,12 @@ def test_oidc_5_3_token_without_openid_is_insufficient_scope(
     r = api.get("/userinfo", headers={"authorization": f"Bearer {tokens['access_token']}"})
     assert r.status_code == 403
     assert 'error="insufficient_scope"' in r.headers["www-authenticate"]
+    description = "the access token lacks the openid scope"
+    assert_described(r.json(), "insufficient_scope", description)
+    assert r.headers["www-authenticate"] == (
+        'Bearer realm="authgate", error="insufficient_scope", '
+        f'error_description="{description}", scope="openid"'
+    )
 
 
 def test_rfc7591_3_registration_response(api: httpx.Client) -> None:
@@ -85,26 +100,53 @@ def test_rfc7591_3_registration_response(api: httpx.Client) -> None:
     assert "unknown_field" not in body
 
 
-@pytest.mark.parametrize("header", [None, "Bearer wrong", "Basic abc"])
-def test_rfc7591_3_1_initial_access_token_required(api: httpx.Client, header: str | None) -> None:
+@pytest.mark.parametrize(
+    ("header", "description"),
+    [
+        (None, "an initial access token is required"),
+        ("Bearer wrong", "the initial access token is invalid"),
+        ("Basic abc", "an initial access token is required"),
+    ],
+)
+def test_rfc7591_3_1_initial_access_token_required(
+    api: httpx.Client, header: str | None, description: str
+) -> None:
     headers = {"authorization": header} if header else {}
     r = api.post(
         "/register", json={"redirect_uris": ["https://rp.example.org/cb"]}, headers=headers
     )
     assert r.status_code == 401
     assert r.json()["error"] == "invalid_token"
+    assert_described(r.json(), "invalid_token", description)
 
 
 @pytest.mark.parametrize(
-    ("body", "error"),
+    ("body", "error", "description"),
     [
-        ({"redirect_uris": ["https://rp.example.org/cb#x"]}, "invalid_redirect_uri"),
-        ({"redirect_uris": ["http://rp.example.org/cb"]}, "invalid_redirect_uri"),
-        ({"redirect_uris": []}, "invalid_redirect_uri"),
-        ({"redirect_uris": "https://rp.example.org/cb"}, "invalid_client_metadata"),
+        (
+            {"redirect_uris": ["https://rp.example.org/cb#x"]},
+            "invalid_redirect_uri",
+            "redirect URI must not contain a fragment",
+        ),
+        (
+            {"redirect_uris": ["http://rp.example.org/cb"]},
+            "invalid_redirect_uri",
+            "http redirect URIs are only allowed on loopback hosts",
+        ),
+        (
+            {"redirect_uris": []},
+            "invalid_redirect_uri",
+            "redirect_uris is required for the authorization code flow",
+        ),
+        (
+            {"redirect_uris": "https://rp.example.org/cb"},
+            "invalid_client_metadata",
+            "redirect_uris must be an array of strings",
+        ),
         (
             {"redirect_uris": ["https://a.example/cb"], "grant_types": ["password"]},
             "invalid_client_metadata",
+            "unsupported grant type 'password'",
         ),
         (
             {
@@ -113,22 +155,28 @@ def test_rfc7591_3_1_initial_access_token_required(api: httpx.Client, header: st
                 "token_endpoint_auth_method": "private_key_jwt",
             },
             "invalid_client_metadata",
+            "jwks_uri must be an https URL on a public host",
         ),
         (
             {"redirect_uris": ["https://a.example/cb"], "logo_uri": "http://169.254.169.254/x"},
             "invalid_client_metadata",
+            "logo_uri must be an https URL on a public host",
         ),
         (
             {"redirect_uris": ["https://a.example/cb"], "id_token_signed_response_alg": "none"},
             "invalid_client_metadata",
+            "id_token_signed_response_alg must be one of ('RS256', 'ES256', 'EdDSA')",
         ),
-        ([1, 2], "invalid_client_metadata"),
+        ([1, 2], "invalid_client_metadata", "the request body must be a JSON object"),
     ],
 )
-def test_rfc7591_3_2_2_invalid_metadata(api: httpx.Client, body: Any, error: str) -> None:
+def test_rfc7591_3_2_2_invalid_metadata(
+    api: httpx.Client, body: Any, error: str, description: str
+) -> None:
     r = api.post("/register", json=body, headers={"authorization": f"Bearer {REGISTRATION_TOKEN}"})
     assert r.status_code == 400
     assert r.json()["error"] == error
+    assert_described(r.json(), error, description)
 
 
 def test_registration_rejects_non_json(api: httpx.Client) -> None:
@@ -141,6 +189,7 @@ def test_registration_rejects_non_json(api: httpx.Client) -> None:
         },
     )
     assert r.status_code == 400
+    assert_described(r.json(), "invalid_client_metadata", "the request body is not valid JSON")
 
 
 @pytest.mark.parametrize(
@@ -197,6 +246,7 @@ def test_rfc6750_3_invalid_request_carries_a_bearer_challenge(api: httpx.Client)
     r = api.post("/userinfo", data={"access_token": "a"}, headers={"authorization": "Bearer b"})
     assert r.status_code == 400
     assert 'error="invalid_request"' in r.headers["www-authenticate"]
+    assert_described(r.json(), "invalid_request", "send the access token in one place only")
 
 
 def test_rfc6750_3_1_missing_token_body_has_no_error_information(api: httpx.Client) -> None:

@@ -1,4 +1,6 @@
-"""The relying-party client, async, on httpx.
+"""Internal: the public names are re-exported by ``authgate.client``.
+
+The relying-party client, async, on httpx.
 
     client = await Client.from_issuer("https://auth.example.com", "my-app", "secret")
     url, flow = client.start_authorization("https://app.example.com/callback",
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from urllib.parse import quote_plus
 
 import httpx
@@ -33,7 +35,15 @@ from authgate.crypto.jws import JwtError, read_header
 from authgate.crypto.keys import Jwk
 from authgate.resource.jwks_cache import JwksCache
 
-__all__ = ["Client"]
+__all__ = ["Client", "ProviderOptions"]
+
+
+class ProviderOptions(TypedDict, total=False):
+    """How ``from_issuer`` authenticates the client, besides its id and secret."""
+
+    auth_method: str | None
+    private_key: Jwk | None
+    private_key_alg: str
 
 
 def _bearer_error(response: httpx.Response) -> str:
@@ -95,13 +105,16 @@ class Client:
         client_id: str,
         client_secret: str | None = None,
         *,
-        auth_method: str | None = None,
-        private_key: Jwk | None = None,
-        private_key_alg: str = "RS256",
         http: httpx.AsyncClient | None = None,
+        **options: Unpack[ProviderOptions],
     ) -> Client:
         """Discover the provider. The metadata's ``issuer`` must equal ``issuer`` exactly.
+        ``auth_method`` defaults to ``private_key_jwt`` with a ``private_key``,
+        ``client_secret_basic`` with a secret, else ``none``; ``private_key_alg`` to RS256.
         Spec: OIDC Discovery §4, §4.3; RFC 8414 §3.3."""
+        auth_method = options.get("auth_method")
+        private_key = options.get("private_key")
+        private_key_alg = options.get("private_key_alg", "RS256")
         own = http or httpx.AsyncClient(timeout=10)
         url = issuer.rstrip("/") + "/.well-known/openid-configuration"
         try:

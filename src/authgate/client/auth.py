@@ -1,4 +1,6 @@
-"""An ``httpx.Auth`` that sends the user's access token and, on a 401 or when it has expired,
+"""Internal: the public names are re-exported by ``authgate.client``.
+
+An ``httpx.Auth`` that sends the user's access token and, on a 401 or when it has expired,
 refreshes once (one refresh at a time per token set, so parallel requests do not trip refresh
 token reuse detection) and retries.
 

@@ -1,4 +1,6 @@
-"""Errors a relying party meets, one class per situation.
+"""Internal: the public names are re-exported by ``authgate.client``.
+
+Errors a relying party meets, one class per situation.
 
 Spec: RFC 6749 §4.1.2.1, §5.2 (error responses); RFC 9207 §2.4 (issuer mismatch);
 OIDC Core §3.1.3.7 (ID token validation).

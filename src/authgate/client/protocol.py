@@ -1,4 +1,6 @@
-"""The relying party's side of the code flow, without I/O: what to send, and what to check in
+"""Internal: the public names are re-exported by ``authgate.client``.
+
+The relying party's side of the code flow, without I/O: what to send, and what to check in
 what comes back. ``Client`` (async) and ``SyncClient`` only add HTTP.
 
 Spec: RFC 6749 §4.1.1-§4.1.4, §5.1-§5.2, §6; RFC 7636 §4.1-§4.2; RFC 9207 §2.4;

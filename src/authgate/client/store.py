@@ -1,4 +1,6 @@
-"""Where a relying party keeps tokens: server-side, never in the browser."""
+"""Internal: the public names are re-exported by ``authgate.client``.
+
+Where a relying party keeps tokens: server-side, never in the browser."""
 
 from __future__ import annotations
 

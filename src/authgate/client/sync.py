@@ -1,4 +1,6 @@
-"""A synchronous facade over ``Client`` for scripts and WSGI apps: every call runs on one
+"""Internal: the public names are re-exported by ``authgate.client``.
+
+A synchronous facade over ``Client`` for scripts and WSGI apps: every call runs on one
 private event loop in a background thread, so the protocol logic exists once."""
 
 from __future__ import annotations
@@ -6,11 +8,10 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
-from authgate.client.async_client import Client
+from authgate.client.async_client import Client, ProviderOptions
 from authgate.client.protocol import FlowState, TokenSet
-from authgate.crypto.keys import Jwk
 
 __all__ = ["SyncClient"]
 
@@ -33,24 +34,15 @@ class SyncClient:
         issuer: str,
         client_id: str,
         client_secret: str | None = None,
-        *,
-        auth_method: str | None = None,
-        private_key: Jwk | None = None,
-        private_key_alg: str = "RS256",
+        **options: Unpack[ProviderOptions],
     ) -> SyncClient:
+        """Discover the provider on a new background loop; the options of
+        ``Client.from_issuer``."""
         loop = asyncio.new_event_loop()
         thread = threading.Thread(target=loop.run_forever, daemon=True)
         thread.start()
         future = asyncio.run_coroutine_threadsafe(
-            Client.from_issuer(
-                issuer,
-                client_id,
-                client_secret,
-                auth_method=auth_method,
-                private_key=private_key,
-                private_key_alg=private_key_alg,
-            ),
-            loop,
+            Client.from_issuer(issuer, client_id, client_secret, **options), loop
         )
         try:
             client = future.result(timeout=30)

@@ -57,6 +57,15 @@ class OAuthError(Exception):
     error: ClassVar[str] = "invalid_request"
     status_code: ClassVar[int] = 400
 
+    def __init_subclass__(cls, *, error: str = "", status_code: int = 0) -> None:
+        """A code's class names its code (and a status other than 400) in its ``class`` line;
+        a subclass without them keeps its parent's."""
+        super().__init_subclass__()
+        if error:
+            cls.error = error
+        if status_code:
+            cls.status_code = status_code
+
     def __init__(self, description: str | None = None, *, debug: str | None = None) -> None:
         self.description = safe_description(description) if description else None
         self.debug = debug
@@ -74,23 +83,18 @@ class OAuthError(Exception):
         return out
 
 
-class InvalidRequest(OAuthError):
+class InvalidRequest(OAuthError, error="invalid_request"):
     """The request is missing a required parameter, includes an invalid parameter value, includes a
     parameter more than once, or is otherwise malformed. (RFC 6749 §4.1.2.1, §5.2)"""
 
-    error = "invalid_request"
 
-
-class InvalidClient(OAuthError):
+class InvalidClient(OAuthError, error="invalid_client", status_code=401):
     """Client authentication failed (e.g. unknown client, no client authentication included, or
     unsupported authentication method). (RFC 6749 §5.2)
 
     Answered with 401; when the client tried HTTP Basic, the response carries a
     ``WWW-Authenticate`` header matching that scheme.
     """
-
-    error = "invalid_client"
-    status_code = 401
 
     def __init__(
         self, description: str | None = None, *, debug: str | None = None, basic: bool = False
@@ -104,121 +108,84 @@ class InvalidClient(OAuthError):
         return {}
 
 
-class InvalidGrant(OAuthError):
+class InvalidGrant(OAuthError, error="invalid_grant"):
     """The provided authorization grant (e.g. authorization code, resource owner credentials) or
     refresh token is invalid, expired, revoked, does not match the redirection URI used in the
     authorization request, or was issued to another client. (RFC 6749 §5.2)"""
 
-    error = "invalid_grant"
 
-
-class UnauthorizedClient(OAuthError):
+class UnauthorizedClient(OAuthError, error="unauthorized_client"):
     """The authenticated client is not authorized to use this authorization grant type or to
     request an authorization code using this method. (RFC 6749 §4.1.2.1, §5.2)"""
 
-    error = "unauthorized_client"
 
-
-class UnsupportedGrantType(OAuthError):
+class UnsupportedGrantType(OAuthError, error="unsupported_grant_type"):
     """The authorization grant type is not supported by the authorization server. (RFC 6749 §5.2)"""
 
-    error = "unsupported_grant_type"
 
-
-class UnsupportedResponseType(OAuthError):
+class UnsupportedResponseType(OAuthError, error="unsupported_response_type"):
     """The authorization server does not support obtaining an authorization code using this
     method. (RFC 6749 §4.1.2.1)"""
 
-    error = "unsupported_response_type"
 
-
-class InvalidScope(OAuthError):
+class InvalidScope(OAuthError, error="invalid_scope"):
     """The requested scope is invalid, unknown, malformed, or exceeds the scope granted by the
     resource owner. (RFC 6749 §4.1.2.1, §5.2)"""
 
-    error = "invalid_scope"
 
-
-class AccessDenied(OAuthError):
+class AccessDenied(OAuthError, error="access_denied", status_code=403):
     """The resource owner or authorization server denied the request. (RFC 6749 §4.1.2.1)"""
 
-    error = "access_denied"
-    status_code = 403
 
-
-class ServerError(OAuthError):
+class ServerError(OAuthError, error="server_error", status_code=500):
     """The authorization server encountered an unexpected condition that prevented it from
     fulfilling the request. (RFC 6749 §4.1.2.1)"""
 
-    error = "server_error"
-    status_code = 500
 
-
-class TemporarilyUnavailable(OAuthError):
+class TemporarilyUnavailable(OAuthError, error="temporarily_unavailable", status_code=503):
     """The authorization server is currently unable to handle the request due to a temporary
     overloading or maintenance of the server. (RFC 6749 §4.1.2.1)"""
 
-    error = "temporarily_unavailable"
-    status_code = 503
 
-
-class InteractionRequired(OAuthError):
+class InteractionRequired(OAuthError, error="interaction_required"):
     """The Authorization Server requires End-User interaction of some form to proceed.
     (OpenID Connect Core 1.0 §3.1.2.6)"""
 
-    error = "interaction_required"
 
-
-class LoginRequired(OAuthError):
+class LoginRequired(OAuthError, error="login_required"):
     """The Authorization Server requires End-User authentication. (OpenID Connect Core 1.0
     §3.1.2.6)"""
 
-    error = "login_required"
 
-
-class ConsentRequired(OAuthError):
+class ConsentRequired(OAuthError, error="consent_required"):
     """The Authorization Server requires End-User consent. (OpenID Connect Core 1.0 §3.1.2.6)"""
 
-    error = "consent_required"
 
-
-class RequestNotSupported(OAuthError):
+class RequestNotSupported(OAuthError, error="request_not_supported"):
     """The OP does not support use of the ``request`` parameter. (OpenID Connect Core 1.0
     §3.1.2.6)"""
 
-    error = "request_not_supported"
 
-
-class RequestUriNotSupported(OAuthError):
+class RequestUriNotSupported(OAuthError, error="request_uri_not_supported"):
     """The OP does not support use of the ``request_uri`` parameter. (OpenID Connect Core 1.0
     §3.1.2.6)"""
 
-    error = "request_uri_not_supported"
 
-
-class RegistrationNotSupported(OAuthError):
+class RegistrationNotSupported(OAuthError, error="registration_not_supported"):
     """The OP does not support use of the ``registration`` parameter. (OpenID Connect Core 1.0
     §3.1.2.6)"""
 
-    error = "registration_not_supported"
 
-
-class InvalidToken(OAuthError):
+class InvalidToken(OAuthError, error="invalid_token", status_code=401):
     """The access token provided is expired, revoked, malformed, or invalid for other reasons.
     (RFC 6750 §3.1)"""
-
-    error = "invalid_token"
-    status_code = 401
 
     def headers(self) -> dict[str, str]:
         return {"WWW-Authenticate": _bearer_challenge(self)}
 
 
-class InsufficientScope(OAuthError):
+class InsufficientScope(OAuthError, error="insufficient_scope", status_code=403):
     """The request requires higher privileges than provided by the access token. (RFC 6750 §3.1)"""
-
-    error = "insufficient_scope"
-    status_code = 403
 
     def __init__(
         self, description: str | None = None, *, debug: str | None = None, scope: str = ""
@@ -230,30 +197,22 @@ class InsufficientScope(OAuthError):
         return {"WWW-Authenticate": _bearer_challenge(self, scope=self.scope)}
 
 
-class InvalidTarget(OAuthError):
+class InvalidTarget(OAuthError, error="invalid_target"):
     """The requested resource is invalid, missing, unknown, or malformed. (RFC 8707 §2)"""
 
-    error = "invalid_target"
 
-
-class UnsupportedTokenType(OAuthError):
+class UnsupportedTokenType(OAuthError, error="unsupported_token_type"):
     """The authorization server does not support the revocation of the presented token type.
     (RFC 7009 §2.2.1)"""
 
-    error = "unsupported_token_type"
 
-
-class InvalidRedirectUri(OAuthError):
+class InvalidRedirectUri(OAuthError, error="invalid_redirect_uri"):
     """The value of one or more redirection URIs is invalid. (RFC 7591 §3.2.2)"""
 
-    error = "invalid_redirect_uri"
 
-
-class InvalidClientMetadata(OAuthError):
+class InvalidClientMetadata(OAuthError, error="invalid_client_metadata"):
     """The value of one of the client metadata fields is invalid and the server has rejected this
     request. (RFC 7591 §3.2.2)"""
-
-    error = "invalid_client_metadata"
 
 
 def _bearer_challenge(err: OAuthError, *, scope: str = "") -> str:

@@ -1,4 +1,6 @@
-"""The authorization server's JWK Set, cached, refetched on an unknown ``kid`` at most once per
+"""Internal: the public names are re-exported by ``authgate.resource``.
+
+The authorization server's JWK Set, cached, refetched on an unknown ``kid`` at most once per
 ``min_refetch_seconds`` so a flood of forged tokens cannot turn into a flood of fetches.
 
 Spec: RFC 7517 §5; OIDC Core §10.1.1 (keys rotate: refetch on an unknown kid); RFC 9068 §4.

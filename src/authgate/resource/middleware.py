@@ -1,4 +1,6 @@
-"""Pure ASGI middleware: reads the bearer token, validates it, puts the result in
+"""Internal: the public names are re-exported by ``authgate.resource``.
+
+Pure ASGI middleware: reads the bearer token, validates it, puts the result in
 ``request.state.access_token`` (``scope["state"]["access_token"]``), or answers with an
 RFC 6750 error.
 

@@ -1,4 +1,6 @@
-"""Requiring scopes at endpoints: a decorator for Starlette endpoints and a dependency class
+"""Internal: the public names are re-exported by ``authgate.resource``.
+
+Requiring scopes at endpoints: a decorator for Starlette endpoints and a dependency class
 for FastAPI, both answering RFC 6750 errors (401 without a valid token, 403
 ``insufficient_scope`` naming the scope needed).
 

@@ -1,4 +1,6 @@
-"""Validating access tokens at a resource server.
+"""Internal: the public names are re-exported by ``authgate.resource``.
+
+Validating access tokens at a resource server.
 
 ``JwtValidator`` checks RFC 9068 JWT access tokens locally: ``typ`` at+jwt, an asymmetric
 algorithm from an allow-list (``none`` and HMAC never, whatever the header says), the
