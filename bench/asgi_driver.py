@@ -372,7 +372,7 @@ async def open_scenario(settings: Settings) -> Scenario:
     """Start the application for ``settings``, create the bench user, sign in."""
     driver = AsgiDriver(create_server_app(settings))
     await driver.start()
-    ctx = driver.app.app._context()  # SecurityHeaders -> FastApi -> the built context
+    ctx = driver.app.app.ctx  # SecurityHeaders -> Dispatcher -> the built context
     await create_user(ctx, "alice", PASSWORD, email="alice@example.com", name="Alice Example")
     scenario = Scenario(driver, settings)
     await scenario.setup()

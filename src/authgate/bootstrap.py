@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Sequence
 
 import orjson
-from starlette.routing import BaseRoute
 
 from authgate.config import Settings, load_settings
 from authgate.core.discovery import server_metadata
@@ -25,6 +25,7 @@ from authgate.server.tokens import ACCESS_TOKEN_PREFIX
 from authgate.storage.sql.migrate import schema_state, upgrade
 from authgate.storage.sql.repositories import open_storage
 from authgate.web.app import create_app
+from authgate.web.routes import Route
 from authgate.web.security import SecurityHeaders
 
 __all__ = [
@@ -129,9 +130,10 @@ async def build_context(settings: Settings) -> ServerContext:
 
 
 def create_server_app(
-    settings: Settings, extra_routes: list[BaseRoute] | None = None
+    settings: Settings, extra_routes: Sequence[Route] | None = None
 ) -> SecurityHeaders:
-    """The ASGI application for ``settings``; its context is built at startup."""
+    """The ASGI application for ``settings``; its context is built at startup. ``extra_routes``
+    are entries of the same route table (``authgate.web.routes``), served beside the server's."""
 
     async def build() -> ServerContext:
         return await build_context(settings)

@@ -60,15 +60,19 @@ def start_server(settings: Settings) -> LiveServer:
         return ctx
 
     app = create_app(settings, build=build)
+    # The protocol options of `authgate serve` (cli/serve.py): uvloop, httptools with one write
+    # per response, no server header, no proxy headers; wire-level tests run what runs there.
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
         port=settings.listen_port,
         log_level="warning",
-        loop="asyncio",
-        # What `authgate serve` runs: httptools with one write per response.
+        loop="uvloop",
         http=HttpProtocol,
         lifespan="on",
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
