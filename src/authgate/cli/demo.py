@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 import uvicorn
 
 from authgate.bootstrap import build_context, create_server_app
-from authgate.cli.serve import logging_config
+from authgate.cli.serve import PROTOCOL, logging_config
 from authgate.cli.users import change_password, create_user
 from authgate.config import Settings, load_settings
 from authgate.core.pkce import s256_challenge
@@ -27,7 +27,6 @@ from authgate.core.registration import validate_metadata
 from authgate.server.context import ServerContext
 from authgate.server.http import HttpRequest, PageResponse
 from authgate.server.register import create_client
-from authgate.web.http_protocol import HttpProtocol
 from authgate.web.routes import Page, Route
 
 __all__ = ["add_parser", "run_demo"]
@@ -152,11 +151,8 @@ def run_demo(args: argparse.Namespace) -> int:
         app,
         host=settings.listen_host,
         port=settings.listen_port,
-        loop="uvloop",
-        http=HttpProtocol,
         log_level="info",
         log_config=log_config,
-        access_log=False,
-        server_header=False,
+        **PROTOCOL,
     )
     return 0

@@ -22,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from authgate.core.errors import OAuthError, ServerError, TemporarilyUnavailable
 from authgate.server.context import ServerContext
-from authgate.server.http import FORM_CONTENT_TYPE, PageResponse
+from authgate.server.http import FORM_CONTENT_TYPE, HttpRequest, PageResponse
 from authgate.server.http import Response as ProtocolResponse
 from authgate.storage.base import StorageUnavailable
 from authgate.web.render import (
@@ -38,7 +38,7 @@ from authgate.web.render import (
     send_plain,
     send_raw,
 )
-from authgate.web.request import BodyTooLarge, read_request
+from authgate.web.request import BodyTooLarge, CookieFilter, read_request
 from authgate.web.routes import Endpoint, Files, Health, Json, Page, Prebuilt, Route
 
 __all__ = ["Dispatcher", "Lifespan"]
@@ -157,6 +157,24 @@ class Dispatcher:
             self.ctx = None
         await send({"type": "lifespan.shutdown.complete"})
 
+    async def _read(
+        self,
+        scope: Scope,
+        receive: Receive,
+        params: Mapping[str, str],
+        cookies: CookieFilter | None,
+    ) -> tuple[ServerContext, HttpRequest]:
+        """The context and the request, for the runners of use cases."""
+        ctx = self._context()
+        request = await read_request(
+            scope,
+            receive,
+            trust_forwarded_for=self._trust_forwarded,
+            cookie_filter=cookies,
+            path_params=params,
+        )
+        return ctx, request
+
     def _context(self) -> ServerContext:
         """The context; before startup (or after shutdown) the database is not open: 503."""
         if self.ctx is None:
@@ -181,10 +199,7 @@ class Dispatcher:
             scope: Scope, receive: Receive, send: Send, params: Mapping[str, str]
         ) -> None:
             try:
-                ctx = self._context()
-                request = await read_request(
-                    scope, receive, trust_forwarded_for=self._trust_forwarded, path_params=params
-                )
+                ctx, request = await self._read(scope, receive, params, None)
                 if form:
                     request.require_form()
                 await send_json(send, await use_case(ctx, request))
@@ -209,14 +224,7 @@ class Dispatcher:
             scope: Scope, receive: Receive, send: Send, params: Mapping[str, str]
         ) -> None:
             try:
-                ctx = self._context()
-                request = await read_request(
-                    scope,
-                    receive,
-                    trust_forwarded_for=self._trust_forwarded,
-                    cookie_filter=renderer.cookies,
-                    path_params=params,
-                )
+                ctx, request = await self._read(scope, receive, params, renderer.cookies)
                 if form and request.content_type != FORM_CONTENT_TYPE:
                     result: ProtocolResponse = PAGE_INVALID_FORM
                 else:

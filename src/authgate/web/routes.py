@@ -58,18 +58,18 @@ class Json:
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
-    """A browser-facing endpoint: pages, redirects and authorization responses."""
-
-    use_case: PageUseCase
-
-
-@dataclass(frozen=True, slots=True)
 class Prebuilt:
     """A public document built at startup: ``body`` reads it from the context."""
 
     body: Callable[[ServerContext], bytes]
     headers: tuple[Header, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A browser-facing endpoint: pages, redirects and authorization responses."""
+
+    use_case: PageUseCase
 
 
 @dataclass(frozen=True, slots=True)
