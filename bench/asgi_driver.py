@@ -1,7 +1,7 @@
 """Drive the authgate ASGI application in process, without sockets, for micro-benchmarks and
-profiling: the same application ``authgate serve`` runs (fast path, pages, storage on a real
-SQLite file), called with hand-built ASGI messages so that what is measured is authgate's own
-work per request, not HTTP parsing or a load generator.
+profiling: the same application ``authgate serve`` runs (the route table and its dispatcher,
+storage on a real SQLite file), called with hand-built ASGI messages so that what is measured
+is authgate's own work per request, not HTTP parsing or a load generator.
 
     .venv/bin/python -m bench.asgi_driver code_flow --n 2000       # µs per operation
     .venv/bin/py-spy record -o flow.svg -- .venv/bin/python -m bench.asgi_driver code_flow
