@@ -144,6 +144,7 @@ class Rendered:
         return out
 
     async def send(self, send: Send) -> None:
+        """Send it as one response."""
         await send_raw(send, self.status, self.body, self.raw_headers)
 
 
@@ -202,6 +203,7 @@ class Renderer:
         return self._html(200, html, csp)
 
     def page(self, result: PageResponse) -> Rendered:
+        """The template with its context (and the static path), with the page CSP."""
         context: dict[str, Any] = {"static": self.static_path, **result.context}
         html = self.env.get_template(result.template).render(**context)
         return self._html(result.status, html, PAGE_CSP)
