@@ -16,6 +16,7 @@ import re
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
+from types import MappingProxyType
 
 from starlette.exceptions import HTTPException
 from starlette.types import Receive, Scope, Send
@@ -49,7 +50,7 @@ Runner = Callable[[Scope, Receive, Send, Mapping[str, str]], Awaitable[None]]
 Lifespan = Callable[[], AbstractAsyncContextManager[ServerContext]]
 """Builds the context at startup and closes it at shutdown."""
 
-_NO_PARAMS: Mapping[str, str] = {}
+_NO_PARAMS: Mapping[str, str] = MappingProxyType({})
 _TEXT_UTF8: Header = (b"content-type", b"text/plain; charset=utf-8")
 _UNAVAILABLE = TemporarilyUnavailable("the service is temporarily unavailable")
 _PARAM = re.compile(r"\{(\w+)(:path)?\}")

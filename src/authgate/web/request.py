@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 
 from starlette.requests import cookie_parser
 from starlette.types import Receive, Scope
@@ -17,7 +18,7 @@ MAX_BODY = 64 * 1024
 CookieFilter = Callable[[dict[str, str]], dict[str, str]]
 """Keeps the cookies that are ours (the ``__Host-`` prefix policy: ``Renderer.cookies``)."""
 
-_NO_PARAMS: Mapping[str, str] = {}
+_NO_PARAMS: Mapping[str, str] = MappingProxyType({})
 
 
 class BodyTooLarge(Exception):
