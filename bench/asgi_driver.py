@@ -1,7 +1,7 @@
 """Drive the authgate ASGI application in process, without sockets, for micro-benchmarks and
-profiling: the same application ``authgate serve`` runs (fast path, pages, storage on a real
-SQLite file), called with hand-built ASGI messages so that what is measured is authgate's own
-work per request, not HTTP parsing or a load generator.
+profiling: the same application ``authgate serve`` runs (the route table and its dispatcher,
+storage on a real SQLite file), called with hand-built ASGI messages so that what is measured
+is authgate's own work per request, not HTTP parsing or a load generator.
 
     .venv/bin/python -m bench.asgi_driver code_flow --n 2000       # µs per operation
     .venv/bin/py-spy record -o flow.svg -- .venv/bin/python -m bench.asgi_driver code_flow
@@ -372,7 +372,7 @@ async def open_scenario(settings: Settings) -> Scenario:
     """Start the application for ``settings``, create the bench user, sign in."""
     driver = AsgiDriver(create_server_app(settings))
     await driver.start()
-    ctx = driver.app.app._context()  # SecurityHeaders -> FastApi -> the built context
+    ctx = driver.app.app.ctx  # SecurityHeaders -> Dispatcher -> the built context
     await create_user(ctx, "alice", PASSWORD, email="alice@example.com", name="Alice Example")
     scenario = Scenario(driver, settings)
     await scenario.setup()

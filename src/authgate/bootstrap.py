@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Sequence
 
 import orjson
-from starlette.routing import BaseRoute
 
 from authgate.config import Settings, load_settings
 from authgate.core.discovery import server_metadata
@@ -24,6 +24,7 @@ from authgate.server.ports import LogEvents, SystemClock
 from authgate.server.tokens import ACCESS_TOKEN_PREFIX
 from authgate.storage.sql import open_storage, schema_state, upgrade
 from authgate.web.app import create_app
+from authgate.web.routes import Route
 from authgate.web.security import SecurityHeaders
 
 __all__ = [
@@ -128,9 +129,10 @@ async def build_context(settings: Settings) -> ServerContext:
 
 
 def create_server_app(
-    settings: Settings, extra_routes: list[BaseRoute] | None = None
+    settings: Settings, extra_routes: Sequence[Route] | None = None
 ) -> SecurityHeaders:
-    """The ASGI application for ``settings``; its context is built at startup."""
+    """The ASGI application for ``settings``; its context is built at startup. ``extra_routes``
+    are entries of the same route table (``authgate.web.routes``), served beside the server's."""
 
     async def build() -> ServerContext:
         return await build_context(settings)

@@ -14,10 +14,10 @@ import httpx
 import uvicorn
 
 from authgate.bootstrap import build_context
+from authgate.cli.serve import PROTOCOL
 from authgate.config import Settings
 from authgate.server.context import ServerContext
 from authgate.web.app import create_app
-from authgate.web.http_protocol import HttpProtocol
 
 T = TypeVar("T")
 
@@ -60,15 +60,15 @@ def start_server(settings: Settings) -> LiveServer:
         return ctx
 
     app = create_app(settings, build=build)
+    # The protocol options of `authgate serve` (uvloop, httptools with one write per response,
+    # no server header, no proxy headers): wire-level tests run what runs in production.
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
         port=settings.listen_port,
         log_level="warning",
-        loop="asyncio",
-        # What `authgate serve` runs: httptools with one write per response.
-        http=HttpProtocol,
         lifespan="on",
+        **PROTOCOL,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import html
 import logging.config
 import os
 import secrets
@@ -18,19 +17,17 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import uvicorn
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
 
 from authgate.bootstrap import build_context, create_server_app
-from authgate.cli.serve import logging_config
+from authgate.cli.serve import PROTOCOL, logging_config
 from authgate.cli.users import change_password, create_user
 from authgate.config import Settings, load_settings
 from authgate.core.pkce import s256_challenge
 from authgate.core.registration import validate_metadata
+from authgate.server.context import ServerContext
+from authgate.server.http import HttpRequest, PageResponse
 from authgate.server.register import create_client
-from authgate.web.http_protocol import HttpProtocol
-from authgate.web.security import PAGE_CSP
+from authgate.web.routes import Page, Route
 
 __all__ = ["add_parser", "run_demo"]
 
@@ -110,33 +107,23 @@ def _curl(settings: Settings, setup: DemoSetup, code: str) -> str:
 
 
 def _callback_route(settings: Settings, setup: DemoSetup) -> Route:
-    async def callback(request: Request) -> Response:
-        params = request.query_params
-        if "error" in params:
-            body = (
-                f"<h1>Authorization failed</h1><p><code>{html.escape(params['error'])}</code> "
-                f"{html.escape(params.get('error_description', ''))}</p>"
-            )
-        else:
-            code = params.get("code", "")
-            state_ok = secrets.compare_digest(params.get("state", ""), setup.state)
-            body = (
-                "<h1>Authorization code received</h1>"
-                f"<p>state matches: <strong>{'yes' if state_ok else 'NO'}</strong>; "
-                f"iss: <code>{html.escape(params.get('iss', ''))}</code></p>"
-                f"<p>Exchange it within {settings.code_ttl} seconds (it works once):</p>"
-                f"<pre>{html.escape(_curl(settings, setup, code))}</pre>"
-            )
-        page = (
-            "<!doctype html><meta charset=utf-8><title>authgate demo</title>"
-            f"<link rel=stylesheet href='{settings.path_prefix}/static/authgate.css'>"
-            f"<main class=card style='width:min(60rem,95vw)'>{body}</main>"
-        )
-        return HTMLResponse(
-            page, headers={"content-security-policy": PAGE_CSP, "cache-control": "no-store"}
-        )
+    """The demo client's redirect URI: a page with the code and the curl that redeems it."""
 
-    return Route("/demo/callback", callback, methods=["GET"])
+    async def callback(ctx: ServerContext, request: HttpRequest) -> PageResponse:
+        params = request.query_params().data
+        context: dict[str, object]
+        if "error" in params:
+            context = {"error": params["error"], "description": params.get("error_description")}
+        else:
+            context = {
+                "state_ok": secrets.compare_digest(params.get("state", ""), setup.state),
+                "iss": params.get("iss", ""),
+                "code_ttl": settings.code_ttl,
+                "curl": _curl(settings, setup, params.get("code", "")),
+            }
+        return PageResponse("demo_callback.html", context)
+
+    return Route(("GET", "HEAD"), "/demo/callback", Page(callback))
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -164,11 +151,8 @@ def run_demo(args: argparse.Namespace) -> int:
         app,
         host=settings.listen_host,
         port=settings.listen_port,
-        loop="uvloop",
-        http=HttpProtocol,
         log_level="info",
         log_config=log_config,
-        access_log=False,
-        server_header=False,
+        **PROTOCOL,
     )
     return 0

@@ -18,7 +18,17 @@ from authgate.cli.common import run
 from authgate.config import Settings
 from authgate.web.http_protocol import HttpProtocol
 
-__all__ = ["add_parser", "serve"]
+__all__ = ["PROTOCOL", "add_parser", "serve"]
+
+PROTOCOL: dict[str, Any] = {
+    "loop": "uvloop",
+    "http": HttpProtocol,  # httptools, head and body in one write
+    "access_log": False,
+    "server_header": False,
+    "proxy_headers": False,  # X-Forwarded-For is read only when AUTHGATE_TRUST_FORWARDED_FOR
+}
+"""The uvicorn protocol options of every authgate server: ``serve``, ``demo`` and the live
+test server (``tests/support/live.py``) run the same."""
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -99,13 +109,9 @@ def serve(settings: Settings) -> int:
         host=settings.listen_host,
         port=settings.listen_port,
         workers=settings.workers,
-        loop="uvloop",
-        http=HttpProtocol,
         log_level=settings.log_level,
         log_config=log_config,
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,
         timeout_graceful_shutdown=20,
+        **PROTOCOL,
     )
     return 0

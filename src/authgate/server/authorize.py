@@ -218,15 +218,16 @@ async def issue_code(
 def error_response(
     ctx: ServerContext, target: RedirectTarget, error: OAuthError, cookies: tuple[Cookie, ...] = ()
 ) -> AuthorizationResponse:
-    """An error sent to the (already validated) redirect URI. Spec: RFC 6749 §4.1.2.1;
-    RFC 9207 §2."""
+    """An error for the client, to go to its validated redirect URI (``target``): the
+    parameters, which the web layer delivers by the target's response mode and logs with the
+    error's ``debug``. Spec: RFC 6749 §4.1.2.1; RFC 9207 §2."""
     params = {"error": error.error}
     if error.description:
         params["error_description"] = error.description
     if target.state is not None:
         params["state"] = target.state
     params["iss"] = ctx.endpoints.issuer
-    return AuthorizationResponse(target, params, cookies)
+    return AuthorizationResponse(target, params, cookies, error)
 
 
 def redirect_url(redirect_uri: str, params: dict[str, str]) -> str:
