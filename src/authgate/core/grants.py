@@ -20,7 +20,7 @@ from typing import ParamSpec
 
 from authgate.core import pkce
 from authgate.core.errors import InvalidGrant, InvalidRequest, InvalidTarget, OAuthError
-from authgate.core.models import AuthorizationCode, Client, Resource
+from authgate.core.models import AuthorizationCode, Client, RefreshToken, Resource
 from authgate.core.params import Params
 from authgate.core.resource import validate_resource_identifier
 
@@ -74,6 +74,23 @@ class UserAuthorization:
     """The user's token epoch, which the sealed access token carries (design note 0009)."""
     nonce: str | None = None
     """Only for the ID token of a code exchange (OIDC Core §12.2: none at refresh)."""
+
+    @classmethod
+    def of(
+        cls,
+        credential: AuthorizationCode | RefreshToken,
+        user_epoch: int | None,
+        nonce: str | None = None,
+    ) -> UserAuthorization:
+        """The authorization a code or refresh token was issued under."""
+        return cls(
+            user_id=credential.user_id,
+            grant_id=credential.grant_id,
+            family_id=credential.family_id,
+            auth_time=credential.auth_time,
+            user_epoch=user_epoch,
+            nonce=nonce,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,7 +8,7 @@ RFC 9068 §2.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from authgate.core.models import (
@@ -74,8 +74,7 @@ async def issue_access_token(
     ttl = ctx.settings.access_token_ttl if resource is None else resource.access_token_ttl
     # What revokes a sealed token is kept this long and no longer (storage purge).
     ttl = min(ttl, MAX_ACCESS_TOKEN_TTL)
-    record = AccessToken(
-        token_hash=TokenHash(""),
+    claims = SealedClaims(
         client_id=client_id,
         user_id=user_id,
         grant_id=grant_id,
@@ -84,55 +83,40 @@ async def issue_access_token(
         issued_at=now,
         expires_at=now + timedelta(seconds=ttl),
         audience=resource.identifier if resource is not None else None,
+        user_epoch=user_epoch,
     )
     if resource is None or resource.token_format != "jwt":  # noqa: S105 - a format
-        value = _sealed(ctx, record, user_epoch)
+        if user_id is not None and user_epoch is None:
+            # It would be refused at its first use (TokenStanding.allows).
+            raise ValueError("a sealed token issued to a user must carry the user's epoch")
+        value = ctx.seal.seal(claims)
     else:
-        value = await _jwt(ctx, tx, record, resource, auth_time)
+        value = await _jwt(ctx, tx, claims, resource, auth_time)
     return IssuedAccessToken(value, ttl, scopes)
-
-
-def _sealed(ctx: ServerContext, record: AccessToken, user_epoch: int | None) -> str:
-    """A sealed opaque token: its claims inside it, encrypted; nothing written."""
-    if record.user_id is not None and user_epoch is None:
-        # It would be refused at its first use (TokenStanding.allows).
-        raise ValueError("a sealed token issued to a user must carry the user's epoch")
-    return ctx.seal.seal(
-        SealedClaims(
-            client_id=record.client_id,
-            user_id=record.user_id,
-            grant_id=record.grant_id,
-            family_id=record.family_id,
-            scopes=record.scopes,
-            issued_at=record.issued_at,
-            expires_at=record.expires_at,
-            audience=record.audience,
-            user_epoch=user_epoch,
-        )
-    )
 
 
 async def _jwt(
     ctx: ServerContext,
     tx: Transaction,
-    record: AccessToken,
+    claims: SealedClaims,
     resource: Resource,
     auth_time: datetime | None,
 ) -> str:
-    """An RFC 9068 JWT for ``resource``, stored by hash so that it can be revoked."""
-    claims = access_token_claims(
+    """An RFC 9068 JWT for ``resource`` with what ``claims`` say, stored by hash so that it
+    can be revoked. Spec: RFC 9068 §2."""
+    jwt_claims = access_token_claims(
         issuer=ctx.endpoints.issuer,
         resource=resource,
-        subject=record.user_id or record.client_id,
-        client_id=record.client_id,
-        scopes=record.scopes,
+        subject=claims.user_id or claims.client_id,
+        client_id=claims.client_id,
+        scopes=claims.scopes,
         jti=ctx.random.identifier(),
-        now=record.issued_at,
+        now=claims.issued_at,
         auth_time=auth_time,
     )
     key = ctx.keys.signing_key(ctx.settings.access_token_signing_alg)
-    value = sign_jwt(claims, key, typ=JWT_ACCESS_TOKEN_TYPE)
-    await tx.access_tokens.add(replace(record, token_hash=ctx.hash_token(value)))
+    value = sign_jwt(jwt_claims, key, typ=JWT_ACCESS_TOKEN_TYPE)
+    await tx.access_tokens.add(_record(ctx.hash_token(value), claims, None))
     return value
 
 
@@ -189,6 +173,13 @@ def _sealed_record(
         user_id=claims.user_id,
         user_epoch=claims.user_epoch,
     )
+    return _record(token_hash, claims, None if live else now)
+
+
+def _record(
+    token_hash: TokenHash, claims: SealedClaims, revoked_at: datetime | None
+) -> AccessToken:
+    """The record of a token with these claims: a JWT's row, or a sealed token as opened."""
     return AccessToken(
         token_hash=token_hash,
         client_id=claims.client_id,
@@ -198,7 +189,7 @@ def _sealed_record(
         scopes=claims.scopes,
         issued_at=claims.issued_at,
         expires_at=claims.expires_at,
-        revoked_at=None if live else now,
+        revoked_at=revoked_at,
         audience=claims.audience,
     )
 

@@ -213,14 +213,7 @@ async def _after_login(
         interaction = pending.interaction
         grant = await tx.grants.find(user.id, interaction.request.client_id)
         try:
-            step = next_step(
-                interaction.request,
-                session=session,
-                user=user,
-                grant=grant,
-                now=ctx.clock.now(),
-                interaction_started=interaction.created_at,
-            )
+            step = _next_step(ctx, interaction, session, user, grant)
         except OAuthError as exc:  # pragma: no cover - prompt=none never reaches the login page
             return error_response(ctx, _target(interaction), exc, (cookie,))
         if step is Step.CONSENT:
@@ -245,6 +238,24 @@ async def _complete(
     )
 
 
+def _next_step(
+    ctx: ServerContext,
+    interaction: Interaction,
+    session: Session | None,
+    user: User | None,
+    grant: Grant | None,
+) -> Step:
+    """What the interaction's request needs next, now. Spec: OIDC Core §3.1.2.1-§3.1.2.4."""
+    return next_step(
+        interaction.request,
+        session=session,
+        user=user,
+        grant=grant,
+        now=ctx.clock.now(),
+        interaction_started=interaction.created_at,
+    )
+
+
 def _login_first(
     ctx: ServerContext, pending: _Pending, session: Session | None, user: User | None
 ) -> Response | None:
@@ -253,14 +264,7 @@ def _login_first(
     the consent page must not be a way around re-authentication. Spec: OIDC Core §3.1.2.1."""
     interaction = pending.interaction
     try:
-        step = next_step(
-            interaction.request,
-            session=session,
-            user=user,
-            grant=None,
-            now=ctx.clock.now(),
-            interaction_started=interaction.created_at,
-        )
+        step = _next_step(ctx, interaction, session, user, None)
     except OAuthError:
         step = Step.LOGIN
     if step is Step.LOGIN:

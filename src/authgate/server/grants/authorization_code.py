@@ -52,21 +52,13 @@ async def redeem(
     plan = None
     if issues_refresh_token(client, code.scopes):
         plan = RefreshPlan(scopes=code.scopes, resource=code.resource)
-    user = UserAuthorization(
-        user_id=code.user_id,
-        grant_id=code.grant_id,
-        family_id=code.family_id,
-        auth_time=code.auth_time,
-        user_epoch=result.user_epoch,
-        nonce=code.nonce,
-    )
     return Issuance(
         grant_type=GrantType.AUTHORIZATION_CODE.value,
         client=client,
         now=now,
         scopes=code.scopes,
         resource=resource,
-        user=user,
+        user=UserAuthorization.of(code, result.user_epoch, code.nonce),
         refresh=plan,
     )
 

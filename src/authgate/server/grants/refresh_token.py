@@ -96,13 +96,6 @@ def _successor(
     """What the rotation issues. OIDC Core §12.2: same sub and aud, original auth_time, no
     nonce."""
     scopes, resource = asked
-    user = UserAuthorization(
-        user_id=old.user_id,
-        grant_id=old.grant_id,
-        family_id=old.family_id,
-        auth_time=old.auth_time,
-        user_epoch=locked.user_epoch,
-    )
     plan = RefreshPlan(
         scopes=old.scopes, resource=old.resource, family_expires_at=old.family_expires_at
     )
@@ -112,7 +105,7 @@ def _successor(
         now=now,
         scopes=scopes,
         resource=resource,
-        user=user,
+        user=UserAuthorization.of(old, locked.user_epoch),
         refresh=plan,
     )
 

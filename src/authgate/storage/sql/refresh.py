@@ -15,6 +15,7 @@ from authgate.storage.base import Locked, RefreshTokenRepository, Reused, Rotate
 from authgate.storage.sql.dialect import insert_if_absent, insert_new
 from authgate.storage.sql.executor import Executor
 from authgate.storage.sql.live_grant import live_grant_id, user_token_epoch
+from authgate.storage.sql.revocation import revoking
 from authgate.storage.sql.rows import refresh_token_from_row, refresh_token_values
 from authgate.storage.sql.schema import UtcDateTime, access_tokens, refresh_tokens, token_families
 
@@ -38,11 +39,7 @@ _LOCK = (
     .where(_T.token_hash == bindparam("hash"))
     .with_for_update(of=token_families)
 )
-_REVOKE_FAMILY_ROW = (
-    update(token_families)
-    .where(_F.family_id == bindparam("family"), _F.revoked_at.is_(None))
-    .values(revoked_at=_NOW)
-)
+_REVOKE_FAMILY_ROW = revoking(token_families, _F.family_id == bindparam("family"), _NOW)
 _ROTATE = (
     update(refresh_tokens)
     .where(
@@ -55,18 +52,9 @@ _ROTATE = (
     )
     .values(rotated_at=_NOW)
 )
-_REVOKE_FAMILY = (
-    update(refresh_tokens)
-    .where(_T.family_id == bindparam("family"), _T.revoked_at.is_(None))
-    .values(revoked_at=_NOW)
-)
-_REVOKE_FAMILY_ACCESS_TOKENS = (
-    update(access_tokens)
-    .where(
-        access_tokens.c.family_id == bindparam("family"),
-        access_tokens.c.revoked_at.is_(None),
-    )
-    .values(revoked_at=_NOW)
+_REVOKE_FAMILY = revoking(refresh_tokens, _T.family_id == bindparam("family"), _NOW)
+_REVOKE_FAMILY_ACCESS_TOKENS = revoking(
+    access_tokens, access_tokens.c.family_id == bindparam("family"), _NOW
 )
 
 

@@ -34,6 +34,7 @@ from authgate.storage.sql.live_grant import (
     newest_grant_id,
     user_token_epoch,
 )
+from authgate.storage.sql.revocation import revoking
 from authgate.storage.sql.rows import (
     GRANT_COLUMNS,
     DbRow,
@@ -116,22 +117,13 @@ _GET_SIGNED_IN = _GET_SESSION_WITH_USER.add_columns(
 )
 _DELETE_SESSION = delete(sessions).where(sessions.c.id_hash == bindparam("id_hash"))
 _DELETE_USER_SESSIONS = delete(sessions).where(sessions.c.user_id == bindparam("user_id"))
-_REVOKE_TOKEN = (
-    update(access_tokens)
-    .where(access_tokens.c.token_hash == bindparam("hash"), access_tokens.c.revoked_at.is_(None))
-    .values(revoked_at=_NOW)
-)
-_REVOKE_USER_TOKENS = (
-    update(access_tokens)
-    .where(
-        # Through the user's grants (indexed by user): access_tokens has no user index, and
-        # every token issued to a user carries its grant (migration 0007).
-        access_tokens.c.grant_id.in_(
-            select(grants.c.id).where(grants.c.user_id == bindparam("user"))
-        ),
-        access_tokens.c.revoked_at.is_(None),
-    )
-    .values(revoked_at=_NOW)
+_REVOKE_TOKEN = revoking(access_tokens, access_tokens.c.token_hash == bindparam("hash"), _NOW)
+_REVOKE_USER_TOKENS = revoking(
+    access_tokens,
+    # Through the user's grants (indexed by user): access_tokens has no user index, and
+    # every token issued to a user carries its grant (migration 0007).
+    access_tokens.c.grant_id.in_(select(grants.c.id).where(grants.c.user_id == bindparam("user"))),
+    _NOW,
 )
 # Sealed tokens (no rows): every token issued in an earlier epoch is revoked. A counter, not
 # a time: exact however the issuing and revoking nodes' clocks differ, and in whichever order
@@ -174,21 +166,16 @@ _CLIENT_GONE = TokenStanding(
     family_revoked_at=None,
     revoked_one_by_one=False,
 )
-_REVOKE_USER_FAMILIES = (
-    update(token_families)
-    .where(token_families.c.user_id == bindparam("user"), token_families.c.revoked_at.is_(None))
-    .values(revoked_at=_NOW)
+_REVOKE_USER_FAMILIES = revoking(
+    token_families, token_families.c.user_id == bindparam("user"), _NOW
 )
-_REVOKE_USER_REFRESH_TOKENS = (
-    update(refresh_tokens)
-    .where(
-        # Through the families: refresh_tokens indexes only family_id (migration 0008).
-        refresh_tokens.c.family_id.in_(
-            select(token_families.c.family_id).where(token_families.c.user_id == bindparam("user"))
-        ),
-        refresh_tokens.c.revoked_at.is_(None),
-    )
-    .values(revoked_at=_NOW)
+_REVOKE_USER_REFRESH_TOKENS = revoking(
+    refresh_tokens,
+    # Through the families: refresh_tokens indexes only family_id (migration 0008).
+    refresh_tokens.c.family_id.in_(
+        select(token_families.c.family_id).where(token_families.c.user_id == bindparam("user"))
+    ),
+    _NOW,
 )
 
 _GET_INTERACTION = select(interactions).where(
