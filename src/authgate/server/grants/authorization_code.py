@@ -42,8 +42,11 @@ async def redeem(
     if isinstance(result, Replayed):
         return await _replayed(ctx, tx, client, result, now)
     code = result.code
-    problem = refusal(check_code_binding, code, client, exchange) or _live(result)
-    problem = problem or refusal(check_resource_binding, exchange.resource, code.resource)
+    problem = (
+        refusal(check_code_binding, code, client, exchange)
+        or _live(result)
+        or refusal(check_resource_binding, exchange.resource, code.resource)
+    )
     if problem is not None:
         return problem
     resource = await bound_resource(tx, code.resource)
@@ -64,6 +67,7 @@ async def redeem(
 
 
 def _live(consumed: Consumed) -> Refused | None:
+    """Spec: RFC 6749 §10.4 (a code is only as good as the authorization it came from)."""
     if consumed.live_grant_id != consumed.code.grant_id:
         # The user was disabled, or the grant revoked or replaced (RFC 6749 §10.4).
         return Refused(InvalidGrant("the authorization is no longer valid"))
