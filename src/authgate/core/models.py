@@ -254,14 +254,14 @@ class TokenStanding:
     when the row is gone (``grant_found``/``user_found`` tell which)."""
 
     client_found: bool
-    client_created_at: datetime | None
-    grant_found: bool
-    grant_revoked_at: datetime | None
-    user_found: bool
-    user_disabled: bool
-    user_token_epoch: int | None
-    family_revoked_at: datetime | None
-    revoked_one_by_one: bool
+    client_created_at: datetime | None = None
+    grant_found: bool = False
+    grant_revoked_at: datetime | None = None
+    user_found: bool = False
+    user_disabled: bool = False
+    user_token_epoch: int | None = None
+    family_revoked_at: datetime | None = None
+    revoked_one_by_one: bool = False
 
     def allows(
         self,

@@ -155,17 +155,7 @@ _STANDING = (
 # The same with the user's columns (under their own names, which the labels above avoid), for
 # UserInfo, which needs the user next: one statement instead of two.
 _STANDING_WITH_USER = _STANDING.add_columns(*users.c)
-_CLIENT_GONE = TokenStanding(
-    client_found=False,
-    client_created_at=None,
-    grant_found=False,
-    grant_revoked_at=None,
-    user_found=False,
-    user_disabled=False,
-    user_token_epoch=None,
-    family_revoked_at=None,
-    revoked_one_by_one=False,
-)
+_CLIENT_GONE = TokenStanding(client_found=False)  # and nothing else found
 _REVOKE_USER_FAMILIES = revoking(
     token_families, token_families.c.user_id == bindparam("user"), _NOW
 )
