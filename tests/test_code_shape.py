@@ -12,20 +12,9 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "authgate"
 MAX_LINES = 60
 MAX_POSITIONAL = 7
 
-# Today's violators, by "module:qualified.name"; removed as issue 17 lands.
-ALLOWED_LONG: frozenset[str] = frozenset(
-    {
-        "authgate.server.token:_authorization_code",
-        "authgate.server.token:_refresh_token",
-        "authgate.server.tokens:issue_access_token",
-    }
-)
-ALLOWED_POSITIONAL: frozenset[str] = frozenset(
-    {
-        "authgate.server.authorize:issue_code",
-        "authgate.server.token:_mint",
-    }
-)
+# Exceptions to the rule, by "module:qualified.name": none since issue 17 (keep it so).
+ALLOWED_LONG: frozenset[str] = frozenset()
+ALLOWED_POSITIONAL: frozenset[str] = frozenset()
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 

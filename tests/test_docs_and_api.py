@@ -120,11 +120,26 @@ def _error_codes() -> dict[str, str]:
     }
 
 
-def _description_literal(call: ast.Call) -> str | None:
+def _module_strings(tree: ast.Module) -> dict[str, str]:
+    """The module's string constants (``_INVALID = "…"``), which a description may name."""
+    return {
+        target.id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+
+def _description_literal(call: ast.Call, constants: dict[str, str]) -> str | None:
     """The description given to an error's constructor, ``…`` for each interpolated value;
     None when it is not written there (no description, or one passed on)."""
     arg = call.args[0] if call.args else None
     arg = next((k.value for k in call.keywords if k.arg == "description"), arg)
+    if isinstance(arg, ast.Name) and arg.id in constants:
+        return constants[arg.id]
     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
         return arg.value
     if isinstance(arg, ast.JoinedStr):
@@ -140,12 +155,14 @@ def _descriptions_in_code() -> set[tuple[str, str]]:
     for path in sorted((ROOT / "src" / "authgate").rglob("*.py")):
         if {"client", "resource", "migrations"} & set(path.relative_to(ROOT / "src").parts):
             continue
-        for node in ast.walk(ast.parse(path.read_text())):
+        tree = ast.parse(path.read_text())
+        constants = _module_strings(tree)
+        for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
             func = node.func
             name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-            text = _description_literal(node) if name in codes else None
+            text = _description_literal(node, constants) if name in codes else None
             if name in codes and text is not None:
                 found.add((codes[name], text))
     return found

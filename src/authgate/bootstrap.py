@@ -17,11 +17,11 @@ from authgate.crypto.hashing import PasswordHashing, TokenHasher
 from authgate.crypto.keys import KeyEncryptor, KeySet
 from authgate.crypto.sealed import AccessTokenSealer
 from authgate.crypto.tokens import SystemRandom
+from authgate.server.access_tokens import ACCESS_TOKEN_PREFIX
 from authgate.server.client_auth import ASSERTION_ALGS
 from authgate.server.context import Endpoints, ServerContext
 from authgate.server.keys import ensure_keys
 from authgate.server.ports import LogEvents, SystemClock
-from authgate.server.tokens import ACCESS_TOKEN_PREFIX
 from authgate.storage.sql import open_storage, schema_state, upgrade
 from authgate.web.app import create_app
 from authgate.web.routes import Route

@@ -19,12 +19,12 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-import authgate.server.token as token_endpoint
+import authgate.server.issuance as token_endpoint
 from authgate.core.models import AccessToken, TokenHash
 from authgate.crypto.hashing import TokenHasher
 from authgate.crypto.tokens import SystemRandom
+from authgate.server.access_tokens import ACCESS_TOKEN_PREFIX, IssuedAccessToken
 from authgate.server.context import ServerContext
-from authgate.server.tokens import ACCESS_TOKEN_PREFIX, IssuedAccessToken
 from authgate.storage.base import Transaction
 from tests.protocol.documented import assert_described
 from tests.protocol.helpers import auth_params, exchange, sign_in_and_consent

@@ -374,7 +374,7 @@ def test_only_selects_that_neither_write_nor_lock_run_before_begin() -> None:
 
     dialect = create_engine("postgresql://u@127.0.0.1/d").dialect
     assert Prepared(select(clients), dialect, None).plain_read
-    for locking in (refresh._LOCK, refresh._LOCK_FAMILY):
+    for locking in (refresh._LOCK,):
         assert not Prepared(locking, dialect, None).plain_read
     for write in (refresh._ROTATE, refresh._REVOKE_FAMILY, tokens._CONSUME_CODE):
         assert not Prepared(write, dialect, None).plain_read

@@ -133,10 +133,10 @@ async def test_revoke_family_counts_newly_revoked_tokens(
         await tx.access_tokens.add(f.access_token(now, "d", family_id="family-2"))
 
     async with storage.transaction() as tx:
-        assert await tx.access_tokens.revoke_family("family-1", later) == 2
+        assert await tx.refresh_tokens.revoke_family("family-1", later) == 2
     async with storage.transaction() as tx:
-        assert await tx.access_tokens.revoke_family("family-1", later) == 0
-        assert await tx.access_tokens.revoke_family("unknown", later) == 0
+        assert await tx.refresh_tokens.revoke_family("family-1", later) == 0
+        assert await tx.refresh_tokens.revoke_family("unknown", later) == 0
         tokens = {h: await tx.access_tokens.get(TokenHash(h)) for h in "abcd"}
 
     assert {h: t.revoked_at for h, t in tokens.items() if t} == {
@@ -227,7 +227,8 @@ async def _standing(storage: SqlStorage, **names: str | None) -> Any:
     }
     ids.update(names)
     async with storage.transaction() as tx:
-        return await tx.access_tokens.standing(TokenHash("sealed-1"), **ids)
+        standing, _ = await tx.access_tokens.standing(TokenHash("sealed-1"), **ids)
+        return standing
 
 
 async def test_standing_reads_what_a_sealed_token_depends_on(
@@ -307,26 +308,37 @@ async def test_standing_with_user_reads_the_user_in_the_same_statement(
     storage: SqlStorage, seeded: Seed, now: datetime
 ) -> None:
     async with storage.transaction() as tx:
-        standing, user = await tx.access_tokens.standing_with_user(
+        standing, user = await tx.access_tokens.standing(
             TokenHash("sealed-1"),
             client_id=f.CLIENT_ID,
             grant_id=f.GRANT_ID,
             user_id=f.USER_ID,
             family_id=None,
+            with_user=True,
         )
         assert user == seeded.user
-        assert standing == await tx.access_tokens.standing(
+        assert (standing, None) == await tx.access_tokens.standing(
             TokenHash("sealed-1"),
             client_id=f.CLIENT_ID,
             grant_id=f.GRANT_ID,
             user_id=f.USER_ID,
             family_id=None,
         )
-        gone, nobody = await tx.access_tokens.standing_with_user(
-            TokenHash("sealed-1"), client_id=f.CLIENT_ID, grant_id=None, user_id="x", family_id=None
+        gone, nobody = await tx.access_tokens.standing(
+            TokenHash("sealed-1"),
+            client_id=f.CLIENT_ID,
+            grant_id=None,
+            user_id="x",
+            family_id=None,
+            with_user=True,
         )
         assert nobody is None and not gone.user_found
-        _, no_client = await tx.access_tokens.standing_with_user(
-            TokenHash("sealed-1"), client_id="x", grant_id=None, user_id=f.USER_ID, family_id=None
+        _, no_client = await tx.access_tokens.standing(
+            TokenHash("sealed-1"),
+            client_id="x",
+            grant_id=None,
+            user_id=f.USER_ID,
+            family_id=None,
+            with_user=True,
         )
         assert no_client is None

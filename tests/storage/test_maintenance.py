@@ -81,7 +81,7 @@ async def test_purge_deletes_only_ended_rows_in_batches(
         later = now + timedelta(days=1, minutes=5)
         assert await tx.maintenance.purge_expired("token_families", later, 100) == 1
         assert await tx.refresh_tokens.get(TokenHash("new-rt")) is not None
-        assert await tx.sessions.get(TokenHash("new-s"), now) is not None
+        assert await tx.sessions.get_with_user(TokenHash("new-s"), now) is not None
         assert await tx.interactions.get("new-i", now) is not None
         assert await tx.throttle.count("new", now, timedelta(minutes=15)) == 1
         for kind in PURGEABLE:

@@ -218,7 +218,9 @@ class AuthorizationCode:
 
 @dataclass(frozen=True, slots=True)
 class AccessToken:
-    """An issued opaque access token, stored by hash. Spec: RFC 6749 §1.4, §5.1."""
+    """An issued access token as a record: a JWT's or an older random token's row (stored by
+    hash), or a sealed token's claims as opened (sealed tokens have no row; design note 0009).
+    Spec: RFC 6749 §1.4, §5.1."""
 
     token_hash: TokenHash
     client_id: str
@@ -252,14 +254,14 @@ class TokenStanding:
     when the row is gone (``grant_found``/``user_found`` tell which)."""
 
     client_found: bool
-    client_created_at: datetime | None
-    grant_found: bool
-    grant_revoked_at: datetime | None
-    user_found: bool
-    user_disabled: bool
-    user_token_epoch: int | None
-    family_revoked_at: datetime | None
-    revoked_one_by_one: bool
+    client_created_at: datetime | None = None
+    grant_found: bool = False
+    grant_revoked_at: datetime | None = None
+    user_found: bool = False
+    user_disabled: bool = False
+    user_token_epoch: int | None = None
+    family_revoked_at: datetime | None = None
+    revoked_one_by_one: bool = False
 
     def allows(
         self,
@@ -311,6 +313,16 @@ class RefreshToken:
     rotated_at: datetime | None = None
     revoked_at: datetime | None = None
     resource: str | None = None
+
+    def is_active(self, now: datetime) -> bool:
+        """Not revoked, not rotated, within its idle and its family's absolute expiry (what
+        ``rotate`` also requires). Spec: RFC 7662 §2.2 (active); RFC 9700 §4.14.2."""
+        return (
+            self.revoked_at is None
+            and self.rotated_at is None
+            and now < self.expires_at
+            and now < self.family_expires_at
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,7 +145,15 @@ async def _proceed(
     now = ctx.clock.now()
     step = next_step(auth_request, session=session, user=user, grant=grant, now=now)
     if step is Step.ISSUE and session is not None and user is not None and grant is not None:
-        return await issue_code(ctx, tx, auth_request, target, user.id, grant.id, session.auth_time)
+        return await issue_code(
+            ctx,
+            tx,
+            auth_request,
+            target,
+            user_id=user.id,
+            grant_id=grant.id,
+            auth_time=session.auth_time,
+        )
     browser = browser_of(ctx, request)
     interaction = await _start_interaction(ctx, tx, browser, auth_request)
     path = (
@@ -177,6 +185,7 @@ async def issue_code(
     tx: Transaction,
     auth_request: AuthorizationRequest,
     target: RedirectTarget,
+    *,
     user_id: str,
     grant_id: str,
     auth_time: datetime,

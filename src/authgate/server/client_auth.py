@@ -1,4 +1,5 @@
-"""Authenticating clients at the token endpoint (and later introspection and revocation).
+"""Authenticating clients at the token, introspection and revocation endpoints, and the
+client-authenticated POST that all three begin with.
 
 The method used must be the one the client registered; secrets are compared as keyed hashes
 in constant time; ``private_key_jwt`` assertions are verified against the client's keys with an
@@ -11,27 +12,67 @@ RFC 8725 §3.1.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from joserfc.errors import JoseError
 from joserfc.jwk import JWKRegistry
 
-from authgate.core.client_auth import ClientCredentials
+from authgate.core.client_auth import ClientCredentials, extract_credentials
 from authgate.core.errors import InvalidClient
 from authgate.core.models import AuthMethod, Client
+from authgate.core.params import Params
 from authgate.crypto.jws import JwtError, read_claims_unverified, read_header, verify_jwt
 from authgate.crypto.keys import Jwk
 from authgate.server.context import ServerContext
+from authgate.server.http import HttpRequest
 from authgate.server.remote_jwks import RemoteJwksError, RemoteJwksFetcher
 from authgate.storage.base import Transaction
 
-__all__ = ["ASSERTION_ALGS", "authenticate_client", "prefetch_client_keys"]
+__all__ = [
+    "ASSERTION_ALGS",
+    "ClientRequest",
+    "authenticate_client",
+    "prefetch_client_keys",
+    "read_client_request",
+]
 
 ASSERTION_ALGS = frozenset({"RS256", "PS256", "ES256", "ES384", "EdDSA"})
 _MAX_ASSERTION_LIFETIME = timedelta(minutes=10)
 _fetcher = RemoteJwksFetcher()
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRequest:
+    """A client-authenticated POST: its parameters, the credentials it presented, and the
+    value of the one parameter its endpoint requires."""
+
+    params: Params
+    credentials: ClientCredentials
+    required: str
+
+
+async def read_client_request(
+    ctx: ServerContext,
+    request: HttpRequest,
+    required: str,
+    *,
+    first: Callable[[Params], None] | None = None,
+) -> ClientRequest:
+    """The form (``first`` checks it before repeated parameters are refused), the client's
+    credentials, the ``required`` parameter, and the client's keys fetched before the
+    endpoint's transaction opens. Spec: RFC 6749 §2.3, §3.1, §3.2; RFC 7009 §2.1;
+    RFC 7662 §2.1."""
+    params = request.form_params()
+    if first is not None:
+        first(params)
+    params.reject_repeated()
+    credentials = extract_credentials(request.headers.get("authorization"), params)
+    value = params.require(required)
+    await prefetch_client_keys(ctx, credentials)
+    return ClientRequest(params, credentials, value)
 
 
 async def authenticate_client(

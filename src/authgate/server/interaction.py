@@ -213,14 +213,7 @@ async def _after_login(
         interaction = pending.interaction
         grant = await tx.grants.find(user.id, interaction.request.client_id)
         try:
-            step = next_step(
-                interaction.request,
-                session=session,
-                user=user,
-                grant=grant,
-                now=ctx.clock.now(),
-                interaction_started=interaction.created_at,
-            )
+            step = _next_step(ctx, interaction, session, user, grant)
         except OAuthError as exc:  # pragma: no cover - prompt=none never reaches the login page
             return error_response(ctx, _target(interaction), exc, (cookie,))
         if step is Step.CONSENT:
@@ -241,7 +234,32 @@ async def _complete(
     if not await tx.interactions.delete(interaction.id):
         return error_page(*_EXPIRED, status=400)
     return await issue_code(
-        ctx, tx, interaction.request, _target(interaction), user.id, grant.id, auth_time, cookies
+        ctx,
+        tx,
+        interaction.request,
+        _target(interaction),
+        user_id=user.id,
+        grant_id=grant.id,
+        auth_time=auth_time,
+        cookies=cookies,
+    )
+
+
+def _next_step(
+    ctx: ServerContext,
+    interaction: Interaction,
+    session: Session | None,
+    user: User | None,
+    grant: Grant | None,
+) -> Step:
+    """What the interaction's request needs next, now. Spec: OIDC Core §3.1.2.1-§3.1.2.4."""
+    return next_step(
+        interaction.request,
+        session=session,
+        user=user,
+        grant=grant,
+        now=ctx.clock.now(),
+        interaction_started=interaction.created_at,
     )
 
 
@@ -253,14 +271,7 @@ def _login_first(
     the consent page must not be a way around re-authentication. Spec: OIDC Core §3.1.2.1."""
     interaction = pending.interaction
     try:
-        step = next_step(
-            interaction.request,
-            session=session,
-            user=user,
-            grant=None,
-            now=ctx.clock.now(),
-            interaction_started=interaction.created_at,
-        )
+        step = _next_step(ctx, interaction, session, user, None)
     except OAuthError:
         step = Step.LOGIN
     if step is Step.LOGIN:

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from authgate.core.client_auth import extract_credentials
-from authgate.core.errors import InvalidClient, InvalidRequest
+from authgate.core.errors import InvalidClient
 from authgate.core.scope import format_scope
-from authgate.server.client_auth import authenticate_client, prefetch_client_keys
+from authgate.server.access_tokens import find_access_token
+from authgate.server.client_auth import authenticate_client, read_client_request
 from authgate.server.context import ServerContext
 from authgate.server.http import HttpRequest, JsonResponse
-from authgate.server.tokens import find_access_token
 from authgate.storage.base import Transaction
 
 __all__ = ["introspect"]
@@ -28,20 +27,14 @@ INACTIVE: dict[str, Any] = {"active": False}
 
 async def introspect(ctx: ServerContext, request: HttpRequest) -> JsonResponse:
     """Spec: RFC 7662 §2.1-§2.3."""
-    if request.method != "POST":
-        raise InvalidRequest("the introspection endpoint accepts POST only")
-    params = request.form_params()
-    params.reject_repeated()
-    credentials = extract_credentials(request.headers.get("authorization"), params)
-    token = params.require("token")
-    refresh_first = params.get_one("token_type_hint") == "refresh_token"
-    await prefetch_client_keys(ctx, credentials)
+    form = await read_client_request(ctx, request, "token")
+    refresh_first = form.params.get_one("token_type_hint") == "refresh_token"
     async with ctx.storage.transaction() as tx:
-        client = await authenticate_client(ctx, tx, credentials)
+        client = await authenticate_client(ctx, tx, form.credentials)
         if client.is_public:
             # RFC 7662 §2.1: the caller must be authorized; a public client proves nothing.
             raise InvalidClient("introspection requires an authenticated confidential client")
-        body = await _describe(ctx, tx, token, refresh_first, client.client_id)
+        body = await _describe(ctx, tx, form.required, refresh_first, client.client_id)
     return JsonResponse(body)
 
 
@@ -61,7 +54,7 @@ async def _access(
     ctx: ServerContext, tx: Transaction, token: str, caller: str
 ) -> dict[str, Any] | None:
     now = ctx.clock.now()
-    record = await find_access_token(ctx, tx, token, now)
+    record, _ = await find_access_token(ctx, tx, token, now)
     if record is None:
         return None
     if not record.is_active(now):
@@ -92,13 +85,7 @@ async def _refresh(
         # Refresh tokens are no business of resource servers (RFC 7662 §4): only the client
         # they were issued to learns anything about one.
         return INACTIVE
-    now = ctx.clock.now()
-    if (
-        record.revoked_at is not None
-        or record.rotated_at is not None
-        or now >= record.expires_at
-        or now >= record.family_expires_at
-    ):
+    if not record.is_active(ctx.clock.now()):
         return INACTIVE
     return {
         "active": True,

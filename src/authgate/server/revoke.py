@@ -10,13 +10,11 @@ Spec: RFC 7009 §2.1 (request, token_type_hint), §2.2 (response), §2.2.1 (erro
 
 from __future__ import annotations
 
-from authgate.core.client_auth import extract_credentials
-from authgate.core.errors import InvalidRequest
 from authgate.core.models import Client
-from authgate.server.client_auth import authenticate_client, prefetch_client_keys
+from authgate.server.access_tokens import find_access_token, revoke_access_token
+from authgate.server.client_auth import authenticate_client, read_client_request
 from authgate.server.context import ServerContext
 from authgate.server.http import HttpRequest, JsonResponse
-from authgate.server.tokens import find_access_token, revoke_access_token, revoke_family
 from authgate.storage.base import Transaction
 
 __all__ = ["revoke"]
@@ -24,19 +22,13 @@ __all__ = ["revoke"]
 
 async def revoke(ctx: ServerContext, request: HttpRequest) -> JsonResponse:
     """Spec: RFC 7009 §2.1, §2.2."""
-    if request.method != "POST":
-        raise InvalidRequest("the revocation endpoint accepts POST only")
-    params = request.form_params()
-    params.reject_repeated()
-    credentials = extract_credentials(request.headers.get("authorization"), params)
-    token = params.require("token")
-    refresh_first = params.get_one("token_type_hint") != "access_token"
-    await prefetch_client_keys(ctx, credentials)
+    form = await read_client_request(ctx, request, "token")
+    refresh_first = form.params.get_one("token_type_hint") != "access_token"
     async with ctx.storage.transaction() as tx:
-        client = await authenticate_client(ctx, tx, credentials)
+        client = await authenticate_client(ctx, tx, form.credentials)
         steps = (_refresh, _access) if refresh_first else (_access, _refresh)
         for step in steps:
-            if await step(ctx, tx, client, token):
+            if await step(ctx, tx, client, form.required):
                 break
     return JsonResponse(b"{}")
 
@@ -46,7 +38,7 @@ async def _refresh(ctx: ServerContext, tx: Transaction, client: Client, token: s
     if record is None:
         return False
     if record.client_id == client.client_id:
-        revoked = await revoke_family(tx, record.family_id, ctx.clock.now())
+        revoked = await tx.refresh_tokens.revoke_family(record.family_id, ctx.clock.now())
         ctx.events.emit(
             "token.revoked", client_id=client.client_id, kind="refresh_token", revoked=revoked
         )
@@ -55,7 +47,7 @@ async def _refresh(ctx: ServerContext, tx: Transaction, client: Client, token: s
 
 async def _access(ctx: ServerContext, tx: Transaction, client: Client, token: str) -> bool:
     now = ctx.clock.now()
-    record = await find_access_token(ctx, tx, token, now)
+    record, _ = await find_access_token(ctx, tx, token, now)
     if record is None:
         return False
     if record.client_id == client.client_id:

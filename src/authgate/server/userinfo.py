@@ -6,9 +6,9 @@ from authgate.core.bearer import BearerInvalidRequest, extract_bearer
 from authgate.core.claims import user_claims
 from authgate.core.errors import InsufficientScope, InvalidToken, OAuthError
 from authgate.core.params import Params
+from authgate.server.access_tokens import find_access_token
 from authgate.server.context import ServerContext
 from authgate.server.http import HttpRequest, JsonResponse
-from authgate.server.tokens import find_access_token_and_user
 
 __all__ = ["userinfo"]
 
@@ -25,7 +25,7 @@ async def userinfo(ctx: ServerContext, request: HttpRequest) -> JsonResponse:
     token = extract_bearer(request.headers.get("authorization"), request.query_params(), form)
     now = ctx.clock.now()
     async with ctx.storage.transaction() as tx:
-        record, user = await find_access_token_and_user(ctx, tx, token, now)
+        record, user = await find_access_token(ctx, tx, token, now, with_user=True)
         # A token for another resource (RFC 8707 audience) is not one for this endpoint.
         if (
             record is None

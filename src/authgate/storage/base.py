@@ -2,9 +2,12 @@
 
 Protocol invariants are expressed as atomic operations, so no caller can get them wrong:
 ``codes.consume`` is one conditional UPDATE; a code presented twice is reported as ``Replayed``
-whatever the interleaving. Only hashes of codes, tokens, session ids and secrets are stored.
+whatever the interleaving. A cascade is one operation too (``refresh_tokens.revoke_family``):
+the backend, not the caller, knows which rows to lock first. Only hashes of codes, tokens,
+session ids and secrets are stored; sealed access tokens have no row at all (design note 0009).
 
-Every backend passes the same contract suite (``tests/storage``).
+Each method states its contract; the SQL backend (SQLite and PostgreSQL) is held to it by the
+contract suite in ``tests/storage``.
 """
 
 from __future__ import annotations
@@ -123,41 +126,57 @@ class Reused:
 
 
 class ClientRepository(Protocol):
-    async def get(self, client_id: str) -> Client | None: ...
-    async def add(self, client: Client) -> None:
-        """Raises DuplicateError if the client_id exists."""
+    async def get(self, client_id: str) -> Client | None:
+        """The registered client ``client_id``, or None if there is none."""
 
-    async def list(self) -> list[Client]: ...
+    async def add(self, client: Client) -> None:
+        """Register ``client``; raises DuplicateError if the client_id exists."""
+
+    async def list(self) -> list[Client]:
+        """Every registered client, ordered by client_id."""
+
     async def delete(self, client_id: str) -> bool:
-        """Delete the client and everything issued to it (codes, tokens, grants)."""
+        """Delete the client and everything issued to it (codes, tokens, families, grants);
+        True if it existed."""
 
 
 class UserRepository(Protocol):
-    async def get(self, user_id: str) -> User | None: ...
+    async def get(self, user_id: str) -> User | None:
+        """The user ``user_id`` (enabled or not), or None if there is none."""
+
     async def get_by_username(self, username: str) -> User | None:
-        """Usernames compare case-insensitively (stored lower-cased by the caller)."""
+        """The user of ``username``; usernames compare case-insensitively (stored lower-cased
+        by the caller)."""
 
     async def add(self, user: User) -> None:
-        """Raises DuplicateError if the username exists."""
+        """Create ``user``; raises DuplicateError if the username exists."""
 
-    async def list(self) -> list[User]: ...
-    async def set_password(self, user_id: str, password_hash: str, now: datetime) -> bool: ...
-    async def set_disabled(self, user_id: str, disabled: bool, now: datetime) -> bool: ...
+    async def list(self) -> list[User]:
+        """Every user, ordered by username."""
+
+    async def set_password(self, user_id: str, password_hash: str, now: datetime) -> bool:
+        """Replace the user's password hash; True if the user exists."""
+
+    async def set_disabled(self, user_id: str, disabled: bool, now: datetime) -> bool:
+        """Disable or enable the user; True if the user exists."""
 
 
 class GrantRepository(Protocol):
     async def find(self, user_id: str, client_id: str) -> Grant | None:
-        """The active (not revoked) grant of this user to this client, if any."""
+        """The newest unrevoked grant of this user to this client, or None."""
 
     async def save(self, grant: Grant) -> None:
-        """Insert or replace by id."""
+        """Insert, or update in place by id; a revoked grant stays revoked."""
 
     async def revoke(self, grant_id: str, now: datetime) -> None:
-        """Revoke the grant and every access and refresh token issued under it (cascade)."""
+        """Revoke the grant and every access and refresh token issued under it (cascade);
+        rows revoked before keep their time."""
 
 
 class CodeRepository(Protocol):
-    async def add(self, code: AuthorizationCode) -> None: ...
+    async def add(self, code: AuthorizationCode) -> None:
+        """Store a new code; raises DuplicateError if its hash exists."""
+
     async def consume(self, code_hash: TokenHash, now: datetime) -> Consumed | Replayed | None:
         """Atomically mark an unexpired, unconsumed code consumed.
 
@@ -171,12 +190,12 @@ class AccessTokenRepository(Protocol):
         """Store a token. One issued to a user carries the grant it was issued under:
         revocations by user find tokens through the user's grants."""
 
-    async def get(self, token_hash: TokenHash) -> AccessToken | None: ...
-    async def revoke_family(self, family_id: str, now: datetime) -> int:
-        """Revoke every token of a family; returns how many were newly revoked."""
+    async def get(self, token_hash: TokenHash) -> AccessToken | None:
+        """The token with a row under ``token_hash``, active or not (``is_active`` tells), or
+        None."""
 
     async def revoke(self, token_hash: TokenHash, now: datetime) -> bool:
-        """Revoke one token; True if it was live until now."""
+        """Revoke one token with a row; True for exactly the call that revoked it."""
 
     async def revoke_for_user(self, user_id: str, now: datetime) -> int:
         """Revoke every live access and refresh token of a user (password change), sealed
@@ -191,23 +210,15 @@ class AccessTokenRepository(Protocol):
         grant_id: str | None,
         user_id: str | None,
         family_id: str | None,
-    ) -> TokenStanding:
-        """What a sealed access token (no row) depends on, read in one statement: its client,
-        grant, user and family, and whether it was revoked on its own."""
-
-    async def standing_with_user(
-        self,
-        token_hash: TokenHash,
-        *,
-        client_id: str,
-        grant_id: str | None,
-        user_id: str,
-        family_id: str | None,
+        with_user: bool = False,
     ) -> tuple[TokenStanding, User | None]:
-        """``standing`` and the token's user (None if gone), read by the same statement."""
+        """What a sealed access token (no row) depends on, read in one statement: its client,
+        grant, user and family, and whether it was revoked on its own; with ``with_user``, the
+        token's user too (None if gone, and always None without ``with_user``)."""
 
     async def revoke_sealed(self, token_hash: TokenHash, expires_at: datetime) -> bool:
-        """Revoke one sealed access token until ``expires_at``; True if newly revoked."""
+        """Revoke one sealed access token until ``expires_at``; True for exactly the call that
+        revoked it."""
 
 
 class RefreshTokenRepository(Protocol):
@@ -220,85 +231,99 @@ class RefreshTokenRepository(Protocol):
         user_id: str,
         expires_at: datetime,
     ) -> None:
-        """Record a new token family (one per authorization that issues refresh tokens)."""
+        """Record a new token family (one per authorization that issues refresh tokens); a
+        family that exists already is left as it is."""
 
     async def add(self, token: RefreshToken) -> None:
         """Store a token of a family already started: revocations by client, user or grant
         find refresh tokens through their family."""
 
-    async def get(self, token_hash: TokenHash) -> RefreshToken | None: ...
+    async def get(self, token_hash: TokenHash) -> RefreshToken | None:
+        """The token under ``token_hash``, active or not (``is_active`` tells), or None."""
+
     async def lock(self, token_hash: TokenHash) -> Locked | None:
         """The token with its family locked for the rest of the transaction, and its user's
         live grant, or None if it is unknown or its family is revoked or gone. Then
         ``rotate(..., locked=locked.token)``."""
 
     async def rotate(
-        self,
-        token_hash: TokenHash,
-        client_id: str,
-        now: datetime,
-        *,
-        locked: RefreshToken | None = None,
+        self, token_hash: TokenHash, client_id: str, now: datetime, *, locked: RefreshToken
     ) -> Rotated | Reused | None:
-        """Atomically mark an active token of ``client_id`` rotated.
+        """Atomically mark the token :meth:`lock` returned earlier in this transaction
+        (``locked``) rotated, if it is still active and ``client_id``'s.
 
-        ``Rotated`` for exactly one caller; ``Reused`` if this client's token was rotated
-        before; ``None`` if unknown, another client's, revoked (itself or its family) or
-        expired (idle or absolute). The family row is locked for the rest of the transaction,
-        so a concurrent family revocation waits and then sees the successor. ``locked``: the
-        token as :meth:`lock` returned it earlier in this transaction (its family is locked
-        already, and the rotated token is that one with ``rotated_at`` set).
+        ``Rotated`` for exactly one caller (the locked token with ``rotated_at`` set);
+        ``Reused`` if this client's token was rotated before; ``None`` if another client's,
+        revoked or expired (idle or absolute). Raises ValueError if ``locked`` is another
+        token.
         """
 
     async def revoke_family(self, family_id: str, now: datetime) -> int:
-        """Mark the family revoked (first, taking its lock), then revoke every refresh token of
-        it; returns how many tokens were newly revoked."""
+        """Revoke every refresh and access token descending from one authorization: the
+        family row first (which waits for a rotation in progress, so its successor and access
+        token are revoked too), then its refresh tokens and access tokens with a row; sealed
+        access tokens find the family revoked. Returns how many tokens were newly revoked.
+        Spec: RFC 6749 §4.1.2, §10.4; RFC 7009 §2.1; RFC 9700 §4.14.2."""
+
+    async def revoke_code_family(self, code: AuthorizationCode, now: datetime) -> int:
+        """``revoke_family`` for a replayed code, whose family may have no row yet (no refresh
+        token was issued): one is recorded, ended, so that the family's sealed access tokens
+        find it revoked. Spec: RFC 6749 §4.1.2, §10.5."""
 
 
 class ResourceRepository(Protocol):
-    async def get(self, identifier: str) -> Resource | None: ...
-    async def add(self, resource: Resource) -> None:
-        """Raises DuplicateError if the identifier exists."""
+    async def get(self, identifier: str) -> Resource | None:
+        """The registered resource ``identifier``, or None."""
 
-    async def list(self) -> list[Resource]: ...
-    async def delete(self, identifier: str) -> bool: ...
+    async def add(self, resource: Resource) -> None:
+        """Register ``resource``; raises DuplicateError if the identifier exists."""
+
+    async def list(self) -> list[Resource]:
+        """Every registered resource, ordered by identifier."""
+
+    async def delete(self, identifier: str) -> bool:
+        """Unregister the resource; True if it existed."""
 
 
 class SessionRepository(Protocol):
-    async def add(self, session: Session) -> None: ...
-    async def get(self, id_hash: TokenHash, now: datetime) -> Session | None:
-        """The session if it exists and has not expired."""
+    async def add(self, session: Session) -> None:
+        """Store a new browser session; raises DuplicateError if its id hash exists."""
 
     async def get_with_user(self, id_hash: TokenHash, now: datetime) -> tuple[Session, User] | None:
-        """The unexpired session with its user, in one lookup: every authorization request
-        of a signed-in browser reads both."""
+        """The unexpired session with its user, in one lookup, or None: every authorization
+        request of a signed-in browser reads both."""
 
     async def get_signed_in(
         self, id_hash: TokenHash, now: datetime, client_id: str
     ) -> SignedIn | None:
         """The unexpired session, its user and the user's newest unrevoked grant to
-        ``client_id``, in one statement: what every authorization request of a signed-in
-        browser needs to decide between login, consent and a code."""
+        ``client_id``, in one statement, or None: what every authorization request of a
+        signed-in browser needs to decide between login, consent and a code."""
 
-    async def delete(self, id_hash: TokenHash) -> None: ...
+    async def delete(self, id_hash: TokenHash) -> None:
+        """End the session (sign-out); nothing if there is none."""
+
     async def delete_for_user(self, user_id: str) -> int:
         """End every session of a user (password change); returns how many were ended."""
 
 
 class InteractionRepository(Protocol):
-    async def add(self, interaction: Interaction) -> None: ...
+    async def add(self, interaction: Interaction) -> None:
+        """Store a pending authorization request; raises DuplicateError if its id exists."""
+
     async def get(self, interaction_id: str, now: datetime) -> Interaction | None:
-        """The interaction if it exists and has not expired."""
+        """The interaction if it exists and has not expired, else None."""
 
     async def delete(self, interaction_id: str) -> bool:
-        """Delete; True if this call removed it (so only one completion wins)."""
+        """Delete; True for exactly one caller (so only one completion wins)."""
 
 
 class KeyRepository(Protocol):
     async def list(self) -> list[SigningKeyRecord]:
         """All keys, oldest first."""
 
-    async def add(self, key: SigningKeyRecord) -> None: ...
+    async def add(self, key: SigningKeyRecord) -> None:
+        """Store a new signing key; raises DuplicateError if its kid exists."""
 
 
 class ThrottleRepository(Protocol):
@@ -309,7 +334,8 @@ class ThrottleRepository(Protocol):
     async def count(self, key: str, now: datetime, window: timedelta) -> int:
         """Failures of ``key`` in its current window (0 if the window has passed)."""
 
-    async def clear(self, key: str) -> None: ...
+    async def clear(self, key: str) -> None:
+        """Forget the failures of ``key`` (a successful sign-in)."""
 
 
 PURGEABLE = (

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from authgate.server.tokens import issue_access_token
+from authgate.server.access_tokens import issue_access_token
 
 
 async def test_a_user_token_without_its_grant_is_refused() -> None:

@@ -13,6 +13,7 @@ from authgate.storage.sql._engine.client_cache import ClientCache
 from authgate.storage.sql._engine.executor import Executor
 from authgate.storage.sql.dialect import insert_new, upsert_statement
 from authgate.storage.sql.live_grant import newest_grant_id
+from authgate.storage.sql.revocation import revoking
 from authgate.storage.sql.rows import (
     client_from_row,
     client_values,
@@ -74,29 +75,22 @@ _SET_DISABLED = (
 _FIND_GRANT = select(grants).where(
     grants.c.id == newest_grant_id(bindparam("user_id"), bindparam("client_id")).scalar_subquery()
 )
-_REVOKE_GRANT = (
-    update(grants)
-    .where(grants.c.id == bindparam("grant"), grants.c.revoked_at.is_(None))
-    .values(revoked_at=_NOW)
-)
+_REVOKE_GRANT = revoking(grants, grants.c.id == bindparam("grant"), _NOW)
 _REVOKE_GRANT_TOKENS = (
     # Families first: their lock serialises with a rotation in progress (storage/sql/refresh).
     *(
-        update(table)
-        .where(table.c.grant_id == bindparam("grant"), table.c.revoked_at.is_(None))
-        .values(revoked_at=_NOW)
+        revoking(table, table.c.grant_id == bindparam("grant"), _NOW)
         for table in (token_families, access_tokens)
     ),
-    update(refresh_tokens)
-    .where(
+    revoking(
+        refresh_tokens,
         refresh_tokens.c.family_id.in_(
             select(token_families.c.family_id).where(
                 token_families.c.grant_id == bindparam("grant")
             )
         ),
-        refresh_tokens.c.revoked_at.is_(None),
-    )
-    .values(revoked_at=_NOW),
+        _NOW,
+    ),
 )
 
 

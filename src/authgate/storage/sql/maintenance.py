@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Delete, Table, bindparam, delete, exists, select
 
 from authgate.core.models import MAX_ACCESS_TOKEN_TTL
-from authgate.storage.base import MaintenanceRepository
+from authgate.storage.base import PURGEABLE, MaintenanceRepository
 from authgate.storage.sql._engine.executor import Executor
 from authgate.storage.sql.schema import (
     UtcDateTime,
@@ -100,6 +100,10 @@ _PURGE["token_families"] = (
 )
 
 
+if _PURGE.keys() != set(PURGEABLE):  # pragma: no cover - a kind added on one side only
+    raise RuntimeError("storage.base.PURGEABLE and the purge statements name other kinds")
+
+
 class SqlMaintenanceRepository(MaintenanceRepository):
     __slots__ = ("_conn",)
 
@@ -107,6 +111,7 @@ class SqlMaintenanceRepository(MaintenanceRepository):
         self._conn = conn
 
     async def purge_expired(self, kind: str, now: datetime, limit: int) -> int:
+        """One batch of ``kind`` (in the order ``PURGEABLE`` gives, which the caller follows)."""
         statement, margin = _PURGE[kind]
         result = await self._conn.execute(statement, {"before": now - margin, "limit": limit})
         return result.rowcount

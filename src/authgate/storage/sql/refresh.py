@@ -10,13 +10,14 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
 
-from authgate.core.models import RefreshToken, TokenHash
+from authgate.core.models import AuthorizationCode, RefreshToken, TokenHash
 from authgate.storage.base import Locked, RefreshTokenRepository, Reused, Rotated
 from authgate.storage.sql._engine.executor import Executor
 from authgate.storage.sql.dialect import insert_if_absent, insert_new
 from authgate.storage.sql.live_grant import live_grant_id, user_token_epoch
+from authgate.storage.sql.revocation import revoking
 from authgate.storage.sql.rows import refresh_token_from_row, refresh_token_values
-from authgate.storage.sql.schema import UtcDateTime, refresh_tokens, token_families
+from authgate.storage.sql.schema import UtcDateTime, access_tokens, refresh_tokens, token_families
 
 __all__ = ["SqlRefreshTokenRepository"]
 
@@ -25,13 +26,6 @@ _T = refresh_tokens.c
 
 _F = token_families.c
 _GET = select(refresh_tokens).where(_T.token_hash == bindparam("hash"))
-# Locks the family row (PostgreSQL; SQLite serialises writers anyway) for the transaction.
-_LOCK_FAMILY = (
-    select(_F.revoked_at)
-    .join(refresh_tokens, _T.family_id == _F.family_id)
-    .where(_T.token_hash == bindparam("hash"))
-    .with_for_update(of=token_families)
-)
 # The token, its family's state and its user's live grant, the family row locked: the read
 # the token endpoint starts with, so rotation need not lock again nor the grant be read apart.
 _LOCK = (
@@ -45,11 +39,7 @@ _LOCK = (
     .where(_T.token_hash == bindparam("hash"))
     .with_for_update(of=token_families)
 )
-_REVOKE_FAMILY_ROW = (
-    update(token_families)
-    .where(_F.family_id == bindparam("family"), _F.revoked_at.is_(None))
-    .values(revoked_at=_NOW)
-)
+_REVOKE_FAMILY_ROW = revoking(token_families, _F.family_id == bindparam("family"), _NOW)
 _ROTATE = (
     update(refresh_tokens)
     .where(
@@ -62,11 +52,9 @@ _ROTATE = (
     )
     .values(rotated_at=_NOW)
 )
-_ROTATE_RETURNING = _ROTATE.returning(*refresh_tokens.c)
-_REVOKE_FAMILY = (
-    update(refresh_tokens)
-    .where(_T.family_id == bindparam("family"), _T.revoked_at.is_(None))
-    .values(revoked_at=_NOW)
+_REVOKE_FAMILY = revoking(refresh_tokens, _T.family_id == bindparam("family"), _NOW)
+_REVOKE_FAMILY_ACCESS_TOKENS = revoking(
+    access_tokens, access_tokens.c.family_id == bindparam("family"), _NOW
 )
 
 
@@ -117,35 +105,20 @@ class SqlRefreshTokenRepository(RefreshTokenRepository):
         return Locked(refresh_token_from_row(row), row.live_grant_id, row.user_epoch)
 
     async def rotate(
-        self,
-        token_hash: TokenHash,
-        client_id: str,
-        now: datetime,
-        *,
-        locked: RefreshToken | None = None,
+        self, token_hash: TokenHash, client_id: str, now: datetime, *, locked: RefreshToken
     ) -> Rotated | Reused | None:
         """One conditional ``UPDATE``: the database serialises concurrent updates of the row
-        and each re-checks ``rotated_at IS NULL``, so exactly one caller rotates. A loser reads
-        the row to tell reuse (this client's token, rotated before) from a token that is
-        unknown, another client's, revoked or expired. ``locked``: the token :meth:`lock`
-        read in this transaction, its family row locked since: the ``UPDATE`` then returns
-        nothing, as the rotated token is that one with ``rotated_at`` set (only rotation and
-        revocation ever change a stored token, and both are checked by the ``UPDATE``)."""
+        and each re-checks ``rotated_at IS NULL``, so exactly one caller rotates. ``locked``:
+        the token :meth:`lock` read in this transaction, its family row locked since: the
+        ``UPDATE`` returns nothing, as the rotated token is that one with ``rotated_at`` set
+        (only rotation and revocation ever change a stored token, and both are checked by the
+        ``UPDATE``). A loser reads the row to tell reuse (this client's token, rotated before)
+        from a token that is another client's, revoked or expired."""
+        if locked.token_hash != token_hash:
+            raise ValueError("locked is another token")
         params = {"hash": token_hash, "client": client_id, "now": now}
-        if locked is not None:
-            if locked.token_hash != token_hash:
-                raise ValueError("locked is another token")
-            if (await self._conn.execute(_ROTATE, params)).rowcount == 1:
-                return Rotated(replace(locked, rotated_at=now))
-        else:
-            family = (await self._conn.execute(_LOCK_FAMILY, {"hash": token_hash})).first()
-            if family is None or family.revoked_at is not None:
-                # Unknown token, or a family revoked or gone: revocations by client, user or
-                # grant find refresh tokens only through their family, so none rotates without.
-                return None
-            row = (await self._conn.execute(_ROTATE_RETURNING, params)).first()
-            if row is not None:
-                return Rotated(refresh_token_from_row(row))
+        if (await self._conn.execute(_ROTATE, params)).rowcount == 1:
+            return Rotated(replace(locked, rotated_at=now))
         found = await self.get(token_hash)
         if found is not None and found.client_id == client_id and found.rotated_at is not None:
             return Reused(found)
@@ -153,7 +126,23 @@ class SqlRefreshTokenRepository(RefreshTokenRepository):
 
     async def revoke_family(self, family_id: str, now: datetime) -> int:
         params = {"family": family_id, "now": now}
-        # The family row first: this waits for a rotation in progress, and the statement below
-        # then runs on a fresh snapshot that includes its successor (READ COMMITTED).
+        # The family row first: this waits for a rotation in progress, and the statements below
+        # then run on a fresh snapshot that includes its successor and the access tokens it
+        # issued (READ COMMITTED).
         await self._conn.execute(_REVOKE_FAMILY_ROW, params)
-        return (await self._conn.execute(_REVOKE_FAMILY, params)).rowcount
+        refresh = (await self._conn.execute(_REVOKE_FAMILY, params)).rowcount
+        access = (await self._conn.execute(_REVOKE_FAMILY_ACCESS_TOKENS, params)).rowcount
+        return access + refresh
+
+    async def revoke_code_family(self, code: AuthorizationCode, now: datetime) -> int:
+        # The family may have no row yet (no refresh token was issued): one is made, ended
+        # (kept past its end as long as an access token can live: purge), so that the sealed
+        # access tokens of the family, which check it at each use, find it revoked.
+        await self.start_family(
+            code.family_id,
+            grant_id=code.grant_id,
+            client_id=code.client_id,
+            user_id=code.user_id,
+            expires_at=now,
+        )
+        return await self.revoke_family(code.family_id, now)

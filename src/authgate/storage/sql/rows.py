@@ -26,6 +26,7 @@ from authgate.core.models import (
 )
 
 __all__ = [
+    "GRANT_COLUMNS",
     "access_token_from_row",
     "access_token_values",
     "client_from_row",
@@ -42,7 +43,7 @@ __all__ = [
     "resource_from_row",
     "resource_values",
     "refresh_token_values",
-    "session_from_row",
+    "session_from_user_row",
     "session_values",
     "user_from_row",
     "user_values",
@@ -137,15 +138,24 @@ def grant_values(grant: Grant) -> Values:
     }
 
 
-def grant_from_row(row: DbRow) -> Grant:
+GRANT_COLUMNS = ("id", "user_id", "client_id", "scopes", "created_at", "updated_at", "revoked_at")
+"""The names a row read from ``grants`` holds a grant under."""
+
+
+def grant_from_row(row: DbRow, columns: tuple[str, ...] = GRANT_COLUMNS) -> Grant:
+    """The grant in ``row``, read under ``columns`` (in ``GRANT_COLUMNS``'s order): its own
+    names, or the prefixed ones of a statement that joins it to other tables."""
+    id_, user_id, client_id, scopes, created_at, updated_at, revoked_at = (
+        getattr(row, name) for name in columns
+    )
     return Grant(
-        id=row.id,
-        user_id=row.user_id,
-        client_id=row.client_id,
-        scopes=row.scopes,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        revoked_at=row.revoked_at,
+        id=id_,
+        user_id=user_id,
+        client_id=client_id,
+        scopes=scopes,
+        created_at=created_at,
+        updated_at=updated_at,
+        revoked_at=revoked_at,
     )
 
 
@@ -265,13 +275,16 @@ def session_values(session: Session) -> Values:
     }
 
 
-def session_from_row(row: DbRow) -> Session:
+def session_from_user_row(row: DbRow) -> Session:
+    """The session of a row read with its user's columns: the user's id is ``id``, and the
+    session's own times are ``session_created_at`` and ``session_expires_at`` (names the
+    user's columns do not take)."""
     return Session(
         id_hash=TokenHash(row.id_hash),
-        user_id=row.user_id,
+        user_id=row.id,
         auth_time=row.auth_time,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
+        created_at=row.session_created_at,
+        expires_at=row.session_expires_at,
     )
 
 

@@ -1,17 +1,16 @@
-"""SQL repositories for short-lived credentials: authorization codes, access tokens, browser
-sessions and pending interactions. All are looked up by hash or random id, never by raw value."""
+"""SQL repositories for short-lived credentials: authorization codes, access tokens (JWT ones
+and those issued before sealing, by hash; what sealed ones depend on), browser sessions and
+pending interactions. All are looked up by hash or random id, never by raw value."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from authgate.core.models import (
     AccessToken,
     AuthorizationCode,
-    Grant,
     Interaction,
     Session,
     TokenHash,
@@ -35,15 +34,18 @@ from authgate.storage.sql.live_grant import (
     newest_grant_id,
     user_token_epoch,
 )
+from authgate.storage.sql.revocation import revoking
 from authgate.storage.sql.rows import (
+    GRANT_COLUMNS,
     DbRow,
     access_token_from_row,
     access_token_values,
     code_from_row,
     code_values,
+    grant_from_row,
     interaction_from_row,
     interaction_values,
-    session_from_row,
+    session_from_user_row,
     session_values,
     user_from_row,
 )
@@ -90,14 +92,6 @@ _CONSUME_CODE = (
 _GET_CODE = select(codes).where(codes.c.code_hash == bindparam("hash"))
 
 _GET_TOKEN = select(access_tokens).where(access_tokens.c.token_hash == bindparam("token_hash"))
-_REVOKE_FAMILY = (
-    update(access_tokens)
-    .where(
-        access_tokens.c.family_id == bindparam("family"),
-        access_tokens.c.revoked_at.is_(None),
-    )
-    .values(revoked_at=_NOW)
-)
 
 # The session's own columns under names the user's columns do not take.
 _GET_SESSION_WITH_USER = (
@@ -112,32 +106,24 @@ _GET_SESSION_WITH_USER = (
     .where(sessions.c.id_hash == bindparam("id_hash"), sessions.c.expires_at > _NOW)
 )
 # The same with the user's newest unrevoked grant to one client (its columns prefixed).
+_GRANT_PREFIXED = tuple(f"grant_{name}" for name in GRANT_COLUMNS)
 _GET_SIGNED_IN = _GET_SESSION_WITH_USER.add_columns(
-    *(column.label(f"grant_{column.name}") for column in grants.c)
+    *(
+        grants.c[name].label(label)
+        for name, label in zip(GRANT_COLUMNS, _GRANT_PREFIXED, strict=True)
+    )
 ).outerjoin(
     grants, grants.c.id == newest_grant_id(users.c.id, bindparam("client_id")).scalar_subquery()
 )
-_GET_SESSION = select(sessions).where(
-    sessions.c.id_hash == bindparam("id_hash"), sessions.c.expires_at > _NOW
-)
 _DELETE_SESSION = delete(sessions).where(sessions.c.id_hash == bindparam("id_hash"))
 _DELETE_USER_SESSIONS = delete(sessions).where(sessions.c.user_id == bindparam("user_id"))
-_REVOKE_TOKEN = (
-    update(access_tokens)
-    .where(access_tokens.c.token_hash == bindparam("hash"), access_tokens.c.revoked_at.is_(None))
-    .values(revoked_at=_NOW)
-)
-_REVOKE_USER_TOKENS = (
-    update(access_tokens)
-    .where(
-        # Through the user's grants (indexed by user): access_tokens has no user index, and
-        # every token issued to a user carries its grant (migration 0007).
-        access_tokens.c.grant_id.in_(
-            select(grants.c.id).where(grants.c.user_id == bindparam("user"))
-        ),
-        access_tokens.c.revoked_at.is_(None),
-    )
-    .values(revoked_at=_NOW)
+_REVOKE_TOKEN = revoking(access_tokens, access_tokens.c.token_hash == bindparam("hash"), _NOW)
+_REVOKE_USER_TOKENS = revoking(
+    access_tokens,
+    # Through the user's grants (indexed by user): access_tokens has no user index, and
+    # every token issued to a user carries its grant (migration 0007).
+    access_tokens.c.grant_id.in_(select(grants.c.id).where(grants.c.user_id == bindparam("user"))),
+    _NOW,
 )
 # Sealed tokens (no rows): every token issued in an earlier epoch is revoked. A counter, not
 # a time: exact however the issuing and revoking nodes' clocks differ, and in whichever order
@@ -169,32 +155,17 @@ _STANDING = (
 # The same with the user's columns (under their own names, which the labels above avoid), for
 # UserInfo, which needs the user next: one statement instead of two.
 _STANDING_WITH_USER = _STANDING.add_columns(*users.c)
-_CLIENT_GONE = TokenStanding(
-    client_found=False,
-    client_created_at=None,
-    grant_found=False,
-    grant_revoked_at=None,
-    user_found=False,
-    user_disabled=False,
-    user_token_epoch=None,
-    family_revoked_at=None,
-    revoked_one_by_one=False,
+_CLIENT_GONE = TokenStanding(client_found=False)  # and nothing else found
+_REVOKE_USER_FAMILIES = revoking(
+    token_families, token_families.c.user_id == bindparam("user"), _NOW
 )
-_REVOKE_USER_FAMILIES = (
-    update(token_families)
-    .where(token_families.c.user_id == bindparam("user"), token_families.c.revoked_at.is_(None))
-    .values(revoked_at=_NOW)
-)
-_REVOKE_USER_REFRESH_TOKENS = (
-    update(refresh_tokens)
-    .where(
-        # Through the families: refresh_tokens indexes only family_id (migration 0008).
-        refresh_tokens.c.family_id.in_(
-            select(token_families.c.family_id).where(token_families.c.user_id == bindparam("user"))
-        ),
-        refresh_tokens.c.revoked_at.is_(None),
-    )
-    .values(revoked_at=_NOW)
+_REVOKE_USER_REFRESH_TOKENS = revoking(
+    refresh_tokens,
+    # Through the families: refresh_tokens indexes only family_id (migration 0008).
+    refresh_tokens.c.family_id.in_(
+        select(token_families.c.family_id).where(token_families.c.user_id == bindparam("user"))
+    ),
+    _NOW,
 )
 
 _GET_INTERACTION = select(interactions).where(
@@ -249,8 +220,9 @@ class SqlCodeRepository(CodeRepository):
 
 
 class SqlAccessTokenRepository(AccessTokenRepository):
-    """Opaque access tokens by hash (RFC 6749 §1.4); ``family_id`` links the tokens descending
-    from one authorization code so a replay can revoke them together."""
+    """Access tokens with a row, by hash (JWT access tokens, and random ones issued before
+    tokens were sealed; RFC 6749 §1.4), and what sealed tokens, which have none, depend on
+    (``standing``, ``revoke_sealed``)."""
 
     __slots__ = ("_conn",)
 
@@ -265,12 +237,6 @@ class SqlAccessTokenRepository(AccessTokenRepository):
         row = (await self._conn.execute(_GET_TOKEN, {"token_hash": token_hash})).first()
         return None if row is None else access_token_from_row(row)
 
-    async def revoke_family(self, family_id: str, now: datetime) -> int:
-        """Revoke every token of the family (RFC 6749 §4.1.2, §10.5: code replay); returns how
-        many were newly revoked, so the caller can tell whether anything was still live."""
-        params = {"family": family_id, "now": now}
-        return (await self._conn.execute(_REVOKE_FAMILY, params)).rowcount
-
     async def revoke(self, token_hash: TokenHash, now: datetime) -> bool:
         """Revoke one token (RFC 7009 §2.1); True if it was not revoked before."""
         params = {"hash": token_hash, "now": now}
@@ -284,42 +250,11 @@ class SqlAccessTokenRepository(AccessTokenRepository):
         grant_id: str | None,
         user_id: str | None,
         family_id: str | None,
-    ) -> TokenStanding:
-        """What the database says now about a sealed token's client, grant, user and family,
-        and whether it was revoked on its own (design note 0009)."""
-        row = await self._standing_row(
-            _STANDING, token_hash, client_id, grant_id, user_id, family_id
-        )
-        return _CLIENT_GONE if row is None else _standing_from_row(row)
-
-    async def standing_with_user(
-        self,
-        token_hash: TokenHash,
-        *,
-        client_id: str,
-        grant_id: str | None,
-        user_id: str,
-        family_id: str | None,
+        with_user: bool = False,
     ) -> tuple[TokenStanding, User | None]:
-        """``standing``, and the user the token was issued to (None if gone), in the same
-        statement."""
-        row = await self._standing_row(
-            _STANDING_WITH_USER, token_hash, client_id, grant_id, user_id, family_id
-        )
-        if row is None:
-            return _CLIENT_GONE, None
-        user = None if row.user_found is None else user_from_row(row)
-        return _standing_from_row(row), user
-
-    async def _standing_row(
-        self,
-        statement: Select[Any],
-        token_hash: TokenHash,
-        client_id: str,
-        grant_id: str | None,
-        user_id: str | None,
-        family_id: str | None,
-    ) -> DbRow | None:
+        """What the database says now about a sealed token's client, grant, user and family,
+        and whether it was revoked on its own (design note 0009); with ``with_user``, the
+        user's columns come in the same statement."""
         params = {
             "token_hash": token_hash,
             "client_id": client_id,
@@ -327,8 +262,12 @@ class SqlAccessTokenRepository(AccessTokenRepository):
             "user_id": user_id,
             "family_id": family_id,
         }
-        row: DbRow | None = (await self._conn.execute(statement, params)).first()
-        return row
+        statement = _STANDING_WITH_USER if with_user else _STANDING
+        row = (await self._conn.execute(statement, params)).first()
+        if row is None:
+            return _CLIENT_GONE, None
+        user = user_from_row(row) if with_user and row.user_found is not None else None
+        return _standing_from_row(row), user
 
     async def revoke_sealed(self, token_hash: TokenHash, expires_at: datetime) -> bool:
         """Revoke one sealed token (RFC 7009 §2.1), remembered until it would have expired;
@@ -360,17 +299,11 @@ class SqlSessionRepository(SessionRepository):
     async def add(self, session: Session) -> None:
         await insert_new(self._conn, sessions, session_values(session))
 
-    async def get(self, id_hash: TokenHash, now: datetime) -> Session | None:
-        """The session unless it has expired (expired rows stay until purged)."""
-        params = {"id_hash": id_hash, "now": now}
-        row = (await self._conn.execute(_GET_SESSION, params)).first()
-        return None if row is None else session_from_row(row)
-
     async def get_with_user(self, id_hash: TokenHash, now: datetime) -> tuple[Session, User] | None:
         """One ``JOIN``: the unexpired session and its user."""
         params = {"id_hash": id_hash, "now": now}
         row = (await self._conn.execute(_GET_SESSION_WITH_USER, params)).first()
-        return None if row is None else (_joined_session(row), user_from_row(row))
+        return None if row is None else (session_from_user_row(row), user_from_row(row))
 
     async def get_signed_in(
         self, id_hash: TokenHash, now: datetime, client_id: str
@@ -381,35 +314,14 @@ class SqlSessionRepository(SessionRepository):
         row = (await self._conn.execute(_GET_SIGNED_IN, params)).first()
         if row is None:
             return None
-        grant = None
-        if row.grant_id is not None:
-            grant = Grant(
-                id=row.grant_id,
-                user_id=row.grant_user_id,
-                client_id=row.grant_client_id,
-                scopes=row.grant_scopes,
-                created_at=row.grant_created_at,
-                updated_at=row.grant_updated_at,
-                revoked_at=row.grant_revoked_at,
-            )
-        return SignedIn(_joined_session(row), user_from_row(row), grant)
+        grant = None if row.grant_id is None else grant_from_row(row, _GRANT_PREFIXED)
+        return SignedIn(session_from_user_row(row), user_from_row(row), grant)
 
     async def delete(self, id_hash: TokenHash) -> None:
         await self._conn.execute(_DELETE_SESSION, {"id_hash": id_hash})
 
     async def delete_for_user(self, user_id: str) -> int:
         return (await self._conn.execute(_DELETE_USER_SESSIONS, {"user_id": user_id})).rowcount
-
-
-def _joined_session(row: DbRow) -> Session:
-    """The session of a row read with its user's columns (its own under other names)."""
-    return Session(
-        id_hash=TokenHash(row.id_hash),
-        user_id=row.id,
-        auth_time=row.auth_time,
-        created_at=row.session_created_at,
-        expires_at=row.session_expires_at,
-    )
 
 
 class SqlInteractionRepository(InteractionRepository):
