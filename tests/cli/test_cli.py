@@ -69,6 +69,10 @@ def test_users_create_list_set_password_disable(tmp_path: Path) -> None:
     )
     assert authgate(tmp_path, "users", "disable", "alice").returncode == 0
     assert "disabled" in authgate(tmp_path, "users", "list").stdout
+    # Withdrawing a consent never given is an error (the effect: protocol/test_refresh.py).
+    none = authgate(tmp_path, "users", "revoke-grant", "alice", "--client", "nope")
+    assert none.returncode == 1
+    assert none.stderr.strip() == "authgate: alice has no grant to client 'nope'"
 
 
 @pytest.mark.parametrize(
@@ -78,6 +82,7 @@ def test_users_create_list_set_password_disable(tmp_path: Path) -> None:
         (("users", "create", "bob", "--password-stdin"), "short\n", "8 to 1024 characters"),
         (("users", "create", "bob", "--password-stdin"), "", "no password"),
         (("users", "disable", "nobody"), "", "no user named 'nobody'"),
+        (("users", "revoke-grant", "nobody", "--client", "x"), "", "no user named 'nobody'"),
         (("clients", "show", "nope"), "", "no client 'nope'"),
         (
             ("clients", "create", "--name", "x", "--redirect-uri", "http://evil.example/cb"),

@@ -342,6 +342,46 @@ def test_a_disabled_users_refresh_token_and_pending_code_are_refused(
     assert not alive(api, issued["access_token"])
 
 
+def test_rfc7009_2_1_withdrawing_consent_revokes_the_grant_and_its_tokens(
+    live: LiveServer,
+    api: httpx.Client,
+    browser: Browser,
+    client: Any,
+    register_client: Any,
+    make_user: Any,
+) -> None:
+    """``authgate users revoke-grant``: the grant and every token under it die at once, a
+    pending code cannot be exchanged, the next authorization asks for consent again; the
+    user's grant to another client is left alone. Spec: RFC 7009 §2.1; RFC 6749 §10.4."""
+    from authgate.cli.users import revoke_grant
+
+    user = make_user()
+    other = register_client(grant_types=["authorization_code", "refresh_token"])
+    issued = tokens(api, browser, client, user)
+    kept = tokens(api, browser, other, user)
+    params, verifier = auth_params(client, scope=OFFLINE)
+    code = sign_in_and_consent(browser, params, user).params["code"]  # consented: no page
+
+    async def withdraw(client_id: str) -> int:
+        assert live.ctx is not None
+        async with live.ctx.storage.transaction() as tx:
+            found = await tx.users.get_by_username(user[0])
+        assert found is not None
+        return await revoke_grant(live.ctx, found, client_id)
+
+    assert live.call(withdraw(client["client_id"])) == 1
+    assert live.call(withdraw(client["client_id"])) == 0  # nothing left to revoke
+    r = refresh(api, client, issued["refresh_token"])
+    assert_described(r.json(), "invalid_grant", REFRESH_TOKEN_INVALID)
+    assert not alive(api, issued["access_token"])
+    r = exchange(api, client, code, verifier)
+    assert_described(r.json(), "invalid_grant", "the authorization is no longer valid")
+    params, _ = auth_params(client, scope="openid profile")
+    assert 'value="allow"' in browser.authorize(params).text  # asked again
+    assert alive(api, kept["access_token"])
+    assert refresh(api, other, kept["refresh_token"]).status_code == 200
+
+
 async def _access_token_row(
     ctx: ServerContext,
     tx: Transaction,

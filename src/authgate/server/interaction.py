@@ -216,9 +216,8 @@ async def _after_login(
             step = _next_step(ctx, interaction, session, user, grant)
         except OAuthError as exc:  # pragma: no cover - prompt=none never reaches the login page
             return error_response(ctx, _target(interaction), exc, (cookie,))
-        if step is Step.CONSENT:
+        if step is Step.CONSENT or grant is None:  # Step.ISSUE implies a covering grant
             return RedirectResponse(ctx.endpoints.consent_path(interaction.id), cookies=(cookie,))
-        assert grant is not None  # noqa: S101 - Step.ISSUE implies a covering grant
         return await _complete(ctx, tx, interaction, user, grant, session.auth_time, (cookie,))
 
 
