@@ -8,8 +8,7 @@ from typing import Any
 
 import orjson
 
-from authgate.cli.common import CliError, with_context
-from authgate.config import Settings
+from authgate.cli.common import CliError, command
 from authgate.core.errors import OAuthError
 from authgate.core.registration import validate_metadata
 from authgate.server.context import ServerContext
@@ -69,10 +68,6 @@ def _metadata(args: argparse.Namespace) -> dict[str, Any]:
     return body
 
 
-async def run_clients(args: argparse.Namespace, settings: Settings) -> int:
-    return await with_context(settings, lambda ctx: _dispatch(ctx, args))
-
-
 async def _dispatch(ctx: ServerContext, args: argparse.Namespace) -> int:
     out = sys.stdout
     if args.action == "create":
@@ -111,3 +106,6 @@ async def _dispatch(ctx: ServerContext, args: argparse.Namespace) -> int:
             raise CliError(f"no client {args.client_id!r} (see: authgate clients list)")
     out.write(f"deleted client {args.client_id} and everything issued to it\n")
     return 0
+
+
+run_clients = command(_dispatch)

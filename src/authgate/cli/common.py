@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
@@ -10,9 +11,11 @@ from typing import Any, TypeVar
 from authgate.config import Settings
 from authgate.server.context import ServerContext
 
-__all__ = ["CliError", "read_secret_stdin", "run", "with_context"]
+__all__ = ["CliError", "Command", "command", "read_secret_stdin", "run", "with_context"]
 
 T = TypeVar("T")
+Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+"""A subcommand group of ``authgate``: its parsed arguments and the settings → exit status."""
 
 
 class CliError(Exception):
@@ -35,6 +38,16 @@ async def with_context(
         return await action(ctx)
     finally:
         await ctx.storage.close()
+
+
+def command(dispatch: Callable[[ServerContext, argparse.Namespace], Awaitable[int]]) -> Command:
+    """A command group whose every action runs against the configured server
+    (``with_context``), dispatched on its parsed arguments."""
+
+    async def run_command(args: argparse.Namespace, settings: Settings) -> int:
+        return await with_context(settings, lambda ctx: dispatch(ctx, args))
+
+    return run_command
 
 
 def read_secret_stdin(what: str) -> str:

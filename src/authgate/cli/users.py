@@ -6,8 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from authgate.cli.common import CliError, read_secret_stdin, with_context
-from authgate.config import Settings
+from authgate.cli.common import CliError, command, read_secret_stdin
 from authgate.core.models import User
 from authgate.server.context import ServerContext
 from authgate.storage.base import DuplicateError
@@ -149,10 +148,6 @@ async def revoke_grant(ctx: ServerContext, user: User, client_id: str) -> int:
     return revoked
 
 
-async def run_users(args: argparse.Namespace, settings: Settings) -> int:
-    return await with_context(settings, lambda ctx: _dispatch(ctx, args))
-
-
 async def _dispatch(ctx: ServerContext, args: argparse.Namespace) -> int:
     out = sys.stdout
     if args.action == "create":
@@ -196,3 +191,6 @@ async def _dispatch(ctx: ServerContext, args: argparse.Namespace) -> int:
         await set_disabled(ctx, found, args.action == "disable")
         out.write(f"{args.action}d {username}\n")
     return 0
+
+
+run_users = command(_dispatch)
