@@ -23,7 +23,9 @@ async def test_the_callback_shows_the_code_and_the_curl_that_redeems_it(tmp_path
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         ok = await client.get("/demo/callback?code=c0de<&state=the-state&iss=x")
         failed = await client.get("/demo/callback?error=access_denied&error_description=no")
+        bare = await client.get("/demo/callback?error=access_denied")
     assert ok.status_code == 200 and ok.headers["content-security-policy"] == PAGE_CSP
     assert "state matches: <strong>yes</strong>" in ok.text
     assert "code=c0de&lt;" in ok.text and "code_verifier=verifier" in ok.text
     assert "<h1>Authorization failed</h1>" in failed.text and "access_denied" in failed.text
+    assert "access_denied" in bare.text and "None" not in bare.text  # no description: none shown

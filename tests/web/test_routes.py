@@ -306,6 +306,23 @@ async def test_the_path_prefix_is_applied_to_every_route(tmp_path: Path) -> None
         assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
 
 
+@pytest.mark.parametrize("prefix", ["/a.b", "/a(b", "/a+b"])
+async def test_the_prefix_is_literal_even_with_regex_characters(
+    tmp_path: Path, prefix: str
+) -> None:
+    """An issuer path is text, not a pattern: ``/a.b`` never answers at ``/aXb``, and ``/a(b``
+    starts (a review found both broken in the first version of the dispatcher)."""
+    settings = Settings(
+        issuer=f"http://127.0.0.1:9299{prefix}", database_url=f"sqlite:///{tmp_path}/a.db"
+    )
+    async with started(settings) as client:
+        for path in PATHS:
+            assert (await client.request("PUT", prefix + concrete(path))).status_code == 405
+            aliased = "/aXb" + concrete(path)
+            assert (await client.request("PUT", aliased)).status_code == 404, aliased
+        assert (await client.get(prefix + "/static/authgate.css")).status_code == 200
+
+
 async def test_path_parameters_reach_the_use_case(settings: Settings) -> None:
     seen: list[str] = []
 

@@ -113,7 +113,7 @@ def _callback_route(settings: Settings, setup: DemoSetup) -> Route:
         params = request.query_params().data
         context: dict[str, object]
         if "error" in params:
-            context = {"error": params["error"], "description": params.get("error_description")}
+            context = {"error": params["error"], "description": params.get("error_description", "")}
         else:
             context = {
                 "state_ok": secrets.compare_digest(params.get("state", ""), setup.state),

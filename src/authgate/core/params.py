@@ -58,6 +58,11 @@ class Params(Mapping[str, str]):
             raise InvalidRequest(f"missing required parameter {key}")
         return value
 
+    def only(self, names: frozenset[str]) -> Params:
+        """These parameters and no others: what a grant declared it reads (node-oidc-provider
+        strips the rest the same way), so its check cannot depend on anything else."""
+        return Params({k: v for k, v in self.data.items() if k in names}, self.repeated & names)
+
     def reject_repeated(self) -> None:
         """Raise ``invalid_request`` if a parameter was sent more than once. Spec: RFC 6749 §3.1."""
         if self.repeated:

@@ -32,7 +32,7 @@ async def token(ctx: ServerContext, request: HttpRequest) -> JsonResponse:
     async with ctx.storage.transaction() as tx:
         client = await authenticate_client(ctx, tx, form.credentials)
         grant = _grant(client, grant_type)
-        checked = grant.check(form.params)
+        checked = grant.check(form.params.only(grant.parameters))
         redeemed = await grant.redeem(ctx, tx, client, checked)
         outcome = redeemed if isinstance(redeemed, Refused) else await mint(ctx, tx, redeemed)
     if isinstance(outcome, Refused):

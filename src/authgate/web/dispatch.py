@@ -57,17 +57,26 @@ _PARAM = re.compile(r"\{(\w+)(:path)?\}")
 
 
 class _Pattern:
-    """The routes of one path with ``{name}`` segments, by method."""
+    """The routes of one path with ``{name}`` segments, by method. ``prefix`` and the text
+    between the segments are literal (an issuer's path may hold ``.``, ``(`` or ``{``)."""
 
-    def __init__(self, template: str) -> None:
-        regex = _PARAM.sub(lambda m: f"(?P<{m[1]}>{'.*' if m[2] else '[^/]+'})", template)
-        self.regex = re.compile(regex)
-        self.mount = template.split("{", 1)[0].rstrip("/")
+    def __init__(self, prefix: str, template: str) -> None:
+        parts, end = [re.escape(prefix)], 0
+        for m in _PARAM.finditer(template):
+            parts += [re.escape(template[end : m.start()]), _segment(m[1], bool(m[2]))]
+            end = m.end()
+        self.regex = re.compile("".join([*parts, re.escape(template[end:])]))
+        self.mount = prefix + template.split("{", 1)[0].rstrip("/")
         self.runners: dict[str, Runner] = {}
 
     @property
     def allow(self) -> str:
         return ", ".join(sorted(self.runners))
+
+
+def _segment(name: str, rest: bool) -> str:
+    """A ``{name}`` (one path segment) or ``{name:path}`` (the rest of the path)."""
+    return f"(?P<{name}>{'.*' if rest else '[^/]+'})"
 
 
 class Dispatcher:
@@ -90,13 +99,15 @@ class Dispatcher:
         self._allow: dict[str, str] = {}
         self._patterns: dict[str, _Pattern] = {}
         for route in routes:
-            self._add(route, prefix + route.path)
+            self._add(route, prefix)
         for _, path in self._fixed:
             self._allow[path] = ", ".join(sorted(m for m, p in self._fixed if p == path))
 
-    def _add(self, route: Route, path: str) -> None:
-        if "{" in path:
-            pattern = self._patterns.setdefault(path, _Pattern(path))
+    def _add(self, route: Route, prefix: str) -> None:
+        path = prefix + route.path
+        templated = "{" in route.path  # the route's own path, never the prefix
+        if templated:
+            pattern = self._patterns.setdefault(path, _Pattern(prefix, route.path))
             runners = pattern.runners
             runner = self._runner(route.endpoint, route.form, pattern.mount)
         else:
@@ -106,7 +117,7 @@ class Dispatcher:
             if method in runners or (method, path) in self._fixed:
                 raise ValueError(f"{method} {path} is declared twice")
             runners[method] = runner
-            if "{" not in path:
+            if not templated:
                 self._fixed[(method, path)] = runner
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -220,3 +220,11 @@ def test_too_many_fields_are_refused_like_parse_qsl() -> None:
     with pytest.raises(InvalidRequest, match="malformed"):
         parse_urlencoded("&".join(["a=1"] * (MAX_FIELDS + 1)))
     assert len(parse_urlencoded("&".join(f"a{i}=1" for i in range(MAX_FIELDS)))) == MAX_FIELDS
+
+
+def test_only_keeps_the_named_parameters_and_their_repeats() -> None:
+    params = parse_urlencoded("code=c&scope=s&state=x&state=y&resource=r")
+    kept = params.only(frozenset({"code", "state", "resource"}))
+    assert dict(kept) == {"code": "c", "resource": "r"}
+    assert kept.repeated == frozenset({"state"})
+    assert kept.get_one("scope") is None

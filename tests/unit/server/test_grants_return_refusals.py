@@ -35,3 +35,19 @@ def test_every_grant_redeems_in_a_module_of_the_grants_package() -> None:
         module = Path(grant.redeem.__code__.co_filename)
         assert module.parent == package, grant_type
         assert grant.parameters, grant_type
+
+
+@pytest.mark.parametrize("grant_type", sorted(GRANTS))
+def test_a_grants_check_sees_only_the_parameters_it_declares(grant_type: str) -> None:
+    """A check that read an undeclared parameter would find it missing (Params.only)."""
+    from authgate.core.errors import InvalidRequest
+    from authgate.core.params import Params
+
+    grant = GRANTS[grant_type]
+    values = {name: "urn:example:api" if name == "resource" else "x" for name in grant.parameters}
+    everything = Params({**values, "nonce": "n", "client_id": "c"})
+    try:
+        assert grant.check(everything.only(grant.parameters)) == grant.check(Params(values))
+    except InvalidRequest:  # a check may refuse these values; then both must
+        with pytest.raises(InvalidRequest):
+            grant.check(Params(values))

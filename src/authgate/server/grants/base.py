@@ -30,9 +30,10 @@ class Grant(Generic[_R]):
     """One grant type of the token endpoint (design note 0011)."""
 
     parameters: frozenset[str]
-    """The request parameters it reads, besides ``grant_type`` and client authentication."""
+    """The request parameters it reads, besides ``grant_type`` and client authentication:
+    its check is given these and no others (``Params.only``)."""
     check: Callable[[Params], _R]
-    """Pure: the request's parameters, checked in form; may raise (nothing consumed yet)."""
+    """Pure: the declared parameters, checked in form; may raise (nothing consumed yet)."""
     redeem: Redeem[_R]
 
 
