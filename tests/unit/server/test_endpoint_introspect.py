@@ -98,22 +98,6 @@ async def test_a_public_client_may_not_introspect(server: Server, issued: dict[s
     )
 
 
-async def test_client_authentication_is_required(server: Server) -> None:
-    r = await server.post("/introspect", None, {"token": "x"})
-    assert_error(r, 401, "invalid_client", "client authentication is required")
-
-
-async def test_a_wrong_secret(server: Server, client: Client) -> None:
-    r = await server.post("/introspect", dict(client, client_secret="no"), {"token": "x"})
-    assert_error(r, 401, "invalid_client", "client authentication failed")
-    assert r.headers["www-authenticate"] == 'Basic realm="authgate"'
-
-
-async def test_the_token_is_required(server: Server, client: Client) -> None:
-    r = await server.post("/introspect", client, {"token_type_hint": "access_token"})
-    assert_error(r, 400, "invalid_request", "missing required parameter token")
-
-
 async def test_a_repeated_parameter(server: Server, client: Client) -> None:
     r = await server.http.post(
         "/introspect",
@@ -122,16 +106,3 @@ async def test_a_repeated_parameter(server: Server, client: Client) -> None:
         auth=(client["client_id"], client["client_secret"]),
     )
     assert_error(r, 400, "invalid_request", "parameter token is included more than once")
-
-
-async def test_the_body_must_be_a_form(server: Server, client: Client) -> None:
-    r = await server.http.post(
-        "/introspect", json={"token": "x"}, auth=(client["client_id"], client["client_secret"])
-    )
-    assert_error(
-        r, 400, "invalid_request", "the request body must be application/x-www-form-urlencoded"
-    )
-
-
-async def test_get_is_405(server: Server) -> None:
-    assert (await server.http.get("/introspect")).status_code == 405

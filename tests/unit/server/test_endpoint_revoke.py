@@ -80,22 +80,6 @@ async def test_unknown_tokens_and_other_clients_tokens_are_left_alone(
     assert await active(server, client, tokens["refresh_token"])
 
 
-async def test_client_authentication_is_required(server: Server) -> None:
-    r = await server.post("/revoke", None, {"token": "x"})
-    assert_error(r, 401, "invalid_client", "client authentication is required")
-
-
-async def test_a_wrong_secret(server: Server, client: Client) -> None:
-    r = await server.post("/revoke", dict(client, client_secret="no"), {"token": "x"})
-    assert_error(r, 401, "invalid_client", "client authentication failed")
-    assert r.headers["www-authenticate"] == 'Basic realm="authgate"'
-
-
-async def test_the_token_is_required(server: Server, client: Client) -> None:
-    r = await server.post("/revoke", client, {"token_type_hint": "access_token"})
-    assert_error(r, 400, "invalid_request", "missing required parameter token")
-
-
 async def test_a_repeated_parameter(server: Server, client: Client) -> None:
     r = await server.http.post(
         "/revoke",
@@ -104,16 +88,3 @@ async def test_a_repeated_parameter(server: Server, client: Client) -> None:
         auth=(client["client_id"], client["client_secret"]),
     )
     assert_error(r, 400, "invalid_request", "parameter token_type_hint is included more than once")
-
-
-async def test_the_body_must_be_a_form(server: Server, client: Client) -> None:
-    r = await server.http.post(
-        "/revoke", json={"token": "x"}, auth=(client["client_id"], client["client_secret"])
-    )
-    assert_error(
-        r, 400, "invalid_request", "the request body must be application/x-www-form-urlencoded"
-    )
-
-
-async def test_get_is_405(server: Server) -> None:
-    assert (await server.http.get("/revoke")).status_code == 405
